@@ -1,0 +1,20 @@
+// Defaults for every size limit; entry points validate against these.
+export const LIMITS = {
+  meshName: 64,
+  displayName: 64,
+  group: 64,
+  role: 32,
+  message: 64 * 1024,
+  stateValue: 64 * 1024,
+  memoryEntry: 16 * 1024,
+  file: 1024 * 1024 * 1024,
+  ipcLine: 1024 * 1024,
+  relayFrame: 64 * 1024,
+  inviteUses: 1000,
+  inviteMaxExpiryMs: 365 * 24 * 3600 * 1000
+} as const
+
+export const DEFAULT_RELAY_PORT = 49737
+export const DEFAULT_HTTP_PORT = 8080
+export const DEFAULT_INVITE_EXPIRY_MS = 7 * 24 * 3600 * 1000
+export const MIN_DHT_NODES = 5

@@ -1,0 +1,121 @@
+// Ops of the shared log (autobase) and the deterministic checks apply() runs on them. No I/O, no clock.
+import { z } from 'zod'
+import b4a from 'b4a'
+import { verifyReceipt } from 'blind-pairing-core'
+import { hexKey, hexSignature, timestamp, nameSchema } from './schema.js'
+import { LIMITS } from './limits.js'
+import { verifyInviteCert, decodeMemberKeys, type InviteCert } from './invite.js'
+import { sign, verify, toHex } from './crypto.js'
+
+const label = z.string().min(1).max(LIMITS.displayName)
+const role = z.enum(['member', 'admin'])
+
+export const InitOp = z.object({
+  type: z.literal('init'),
+  v: z.literal(1),
+  at: timestamp,
+  meshName: nameSchema(LIMITS.meshName),
+  ownerKey: hexKey,
+  swarmKey: hexKey,
+  label
+})
+
+export const InviteCertSchema = z.object({
+  invitePublicKey: hexKey,
+  role,
+  uses: z.number().int().min(1).max(LIMITS.inviteUses),
+  expires: timestamp,
+  signature: hexSignature
+})
+
+export const JoinOp = z.object({
+  type: z.literal('join'),
+  v: z.literal(1),
+  at: timestamp,
+  label,
+  cert: InviteCertSchema,
+  receipt: z.string().regex(/^[0-9a-f]+$/).max(1024)
+})
+
+export const MemberRemoveOp = z.object({
+  type: z.literal('member.remove'),
+  v: z.literal(1),
+  at: timestamp,
+  writerKey: hexKey,
+  signature: hexSignature
+})
+
+export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp])
+export type Op = z.infer<typeof Op>
+export type InitOp = z.infer<typeof InitOp>
+export type JoinOp = z.infer<typeof JoinOp>
+export type MemberRemoveOp = z.infer<typeof MemberRemoveOp>
+
+/** Returns the op if it is well-formed, else null: apply() ignores what it cannot read. */
+export function readOp (value: unknown): Op | null {
+  const result = Op.safeParse(value)
+  return result.success ? result.data : null
+}
+
+export interface MemberRecord {
+  writerKey: string
+  swarmKey: string
+  signingKey: string
+  role: 'owner' | 'member' | 'admin'
+  label: string
+  joinedAt: number
+  invite: string | null
+}
+
+export type JoinVerdict = { ok: true, member: MemberRecord } | { ok: false, reason: string }
+
+export interface JoinContext {
+  meshKey: Buffer
+  ownerKey: Buffer
+  /** writer key of the node that carries the op */
+  from: Buffer
+  /** how many times this invite was used earlier in the view */
+  usesSoFar: number
+  alreadyMember: boolean
+}
+
+/** The deterministic check of a `join` op: owner cert, receipt bound to the writer, uses left. */
+export function verifyJoin (op: JoinOp, ctx: JoinContext): JoinVerdict {
+  if (ctx.alreadyMember) return { ok: false, reason: 'already a member' }
+  const cert: InviteCert = op.cert
+  if (!verifyInviteCert(ctx.meshKey, cert, ctx.ownerKey)) return { ok: false, reason: 'certificate not signed by the owner' }
+  if (ctx.usesSoFar >= cert.uses) return { ok: false, reason: 'invite already used' }
+  let userData: Buffer | null = null
+  try {
+    userData = verifyReceipt(b4a.from(op.receipt, 'hex'), b4a.from(cert.invitePublicKey, 'hex'))
+  } catch {
+    userData = null
+  }
+  const keys = decodeMemberKeys(userData)
+  if (keys === null) return { ok: false, reason: 'receipt not signed by the invite' }
+  if (!b4a.equals(keys.writerKey, ctx.from)) return { ok: false, reason: 'receipt is for another writer' }
+  return {
+    ok: true,
+    member: {
+      writerKey: toHex(keys.writerKey),
+      swarmKey: toHex(keys.swarmKey),
+      signingKey: toHex(keys.signingKey),
+      role: cert.role,
+      label: op.label,
+      joinedAt: op.at,
+      invite: cert.invitePublicKey
+    }
+  }
+}
+
+function removeParts (meshKey: Buffer, writerKey: string, at: number): Buffer[] {
+  return [meshKey, b4a.from(writerKey, 'hex'), b4a.from(String(at))]
+}
+
+export function signMemberRemove (meshKey: Buffer, writerKey: string, at: number, ownerSecretKey: Buffer): MemberRemoveOp {
+  return { type: 'member.remove', v: 1, at, writerKey, signature: toHex(sign('memberRemove', removeParts(meshKey, writerKey, at), ownerSecretKey)) }
+}
+
+export function verifyMemberRemove (meshKey: Buffer, op: MemberRemoveOp, ownerKey: Buffer): boolean {
+  return verify('memberRemove', removeParts(meshKey, op.writerKey, op.at), b4a.from(op.signature, 'hex'), ownerKey)
+}
