@@ -12,8 +12,9 @@ const [
   NS_OWNER_REQUEST,
   NS_MEMBER_REMOVE,
   NS_LINK_CHECKSUM,
-  NS_LINK_SIGNATURE
-] = hc.namespace('claudemesh/v1', 7)
+  NS_LINK_SIGNATURE,
+  NS_RELAY_TOPIC
+] = hc.namespace('claudemesh/v1', 8)
 
 export const NAMESPACES = {
   meshTopic: NS_MESH_TOPIC,
@@ -22,7 +23,8 @@ export const NAMESPACES = {
   ownerRequest: NS_OWNER_REQUEST,
   memberRemove: NS_MEMBER_REMOVE,
   linkChecksum: NS_LINK_CHECKSUM,
-  linkSignature: NS_LINK_SIGNATURE
+  linkSignature: NS_LINK_SIGNATURE,
+  relayTopic: NS_RELAY_TOPIC
 } as const
 
 export type Namespace = keyof typeof NAMESPACES
@@ -35,8 +37,15 @@ export function randomBytes (n: number): Buffer {
   return hc.randomBytes(n)
 }
 
+/** Each part is length-prefixed, so no two different part lists hash alike. */
 export function hash (ns: Namespace, parts: Buffer[]): Buffer {
-  return hc.hash([NAMESPACES[ns], ...parts])
+  const framed: Buffer[] = [NAMESPACES[ns]]
+  for (const part of parts) {
+    const len = b4a.alloc(4)
+    len.writeUInt32BE(part.byteLength)
+    framed.push(len, part)
+  }
+  return hc.hash(framed)
 }
 
 export function sign (ns: Namespace, parts: Buffer[], secretKey: Buffer): Buffer {
@@ -59,6 +68,11 @@ export function discoveryKey (key: Buffer): Buffer {
 /** The swarm topic daemons of one mesh meet on; distinct from the autobase discovery key the relay pairs on. */
 export function meshTopic (meshKey: Buffer): Buffer {
   return hash('meshTopic', [meshKey])
+}
+
+/** The topic a relay announces its control key on, in its own private DHT. */
+export function relayTopic (): Buffer {
+  return hash('relayTopic', [])
 }
 
 function secretKeyFromSeed (seed: Buffer): Buffer {

@@ -80,6 +80,7 @@ export function decodeInviteLink (text: string): InviteLink {
   let payload = text.trim()
   if (payload.startsWith(LINK_PREFIX)) payload = payload.slice(LINK_PREFIX.length)
   else if (payload.includes('://')) throw MeshError.INVITE_MALFORMED('it does not start with claudemesh://join/')
+  if (payload === '') throw MeshError.INVITE_MALFORMED('it is cut short')
   if (!/^[ybndrfg8ejkmcpqxot1uwisza345h769]+$/.test(payload)) throw MeshError.INVITE_MALFORMED('it contains characters that are not part of a claudemesh link')
 
   let raw: Buffer
@@ -94,7 +95,13 @@ export function decodeInviteLink (text: string): InviteLink {
   if (!b4a.equals(hash('linkChecksum', [encoded]).subarray(0, CHECKSUM_BYTES), checksum)) {
     throw MeshError.INVITE_MALFORMED('it is cut short or a character was changed')
   }
-  if (encoded[0] !== LINK_VERSION) throw MeshError.INVITE_VERSION(encoded[0])
+  let version: number
+  try {
+    version = c.decode(c.uint, encoded)
+  } catch {
+    throw MeshError.INVITE_MALFORMED('its fields cannot be read')
+  }
+  if (version !== LINK_VERSION) throw MeshError.INVITE_VERSION(version)
 
   let link: InviteLink
   try {
@@ -128,7 +135,9 @@ export interface InviteCert {
 }
 
 function certParts (meshKey: Buffer, cert: Omit<InviteCert, 'signature'>): Buffer[] {
-  return [meshKey, b4a.from(cert.invitePublicKey, 'hex'), b4a.from(cert.role), b4a.from(String(cert.uses)), b4a.from(String(cert.expires))]
+  // The hash concatenates its parts, so variable-length fields go in one self-delimiting JSON array:
+  // separate "1" + "1900000000000" parts would also verify as uses 11 with a shifted expiry.
+  return [meshKey, b4a.from(cert.invitePublicKey, 'hex'), b4a.from(JSON.stringify([cert.role, cert.uses, cert.expires]))]
 }
 
 export function signInviteCert (meshKey: Buffer, cert: Omit<InviteCert, 'signature'>, ownerSecretKey: Buffer): InviteCert {

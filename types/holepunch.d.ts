@@ -137,6 +137,8 @@ declare module 'hyperdht' {
     createServer (onconnection: (socket: NoiseSocket) => void): DHTServer
     connect (publicKey: Buffer, opts?: { keyPair?: KeyPair, relayThrough?: Buffer | null }): NoiseSocket
     createRawStream (opts?: object): unknown
+    announce (target: Buffer, keyPair: KeyPair, relayAddresses?: Address[]): { finished (): Promise<void> }
+    lookup (target: Buffer): AsyncIterable<{ peers: Array<{ publicKey: Buffer }> }> & { destroy (): void }
     destroy (opts?: { force?: boolean }): Promise<void>
   }
 }
@@ -245,6 +247,7 @@ declare module 'autobase' {
     signedLength: number
     opened: boolean
     closed: boolean
+    wakeupProtocol: { addStream (stream: unknown): void }
     ready (): Promise<void>
     close (): Promise<void>
     update (): Promise<void>

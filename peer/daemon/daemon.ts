@@ -1,0 +1,176 @@
+// The daemon: one per user and machine. Owns the corestore, the swarms (one per relay network,
+// all with the daemon's stable key), every joined mesh, the embedded relay if any, and the IPC socket.
+import fs from 'node:fs'
+import os from 'node:os'
+import { EventEmitter } from 'node:events'
+import Corestore from 'corestore'
+import { Mesh, type MeshConfig } from '../mesh/mesh.js'
+import { Network } from './network.js'
+import { IpcServer } from './ipc.js'
+import { homePaths, ensureHome, writeFileAtomic, readJson, type HomePaths } from './home.js'
+import { registerHandlers } from './handlers.js'
+import { MeshError } from '../../protocol/errors.js'
+import { fromHex, toHex, type KeyPair } from '../../protocol/crypto.js'
+import type { Relay } from '../../relay/relay.js'
+
+export interface DaemonSettings {
+  embeddedRelay?: { host: string, port: number }
+  label?: string
+}
+
+export interface DaemonOptions {
+  home?: string
+  /** label members see for this daemon (default user@host) */
+  label?: string
+}
+
+export const VERSION = '0.1.0'
+
+export class Daemon extends EventEmitter {
+  readonly paths: HomePaths
+  readonly store: Corestore
+  readonly ipc = new IpcServer()
+  readonly networks = new Map<string, Network>()
+  readonly meshes = new Map<string, Mesh>()
+  readonly startedAt = Date.now()
+  signing!: KeyPair
+  swarmKeyPair!: KeyPair
+  label: string
+  settings: DaemonSettings
+  embeddedRelay: Relay | null = null
+  closing: Promise<void> | null = null
+
+  constructor (opts: DaemonOptions = {}) {
+    super()
+    this.paths = homePaths(opts.home)
+    ensureHome(this.paths)
+    this.settings = readJson<DaemonSettings>(this.paths.settings, {})
+    this.label = opts.label ?? this.settings.label ?? defaultLabel()
+    this.store = new Corestore(this.paths.store)
+  }
+
+  async ready (): Promise<void> {
+    await this.store.ready()
+    this.signing = await this.store.createKeyPair('claudemesh/signing')
+    this.swarmKeyPair = await this.store.createKeyPair('hyperswarm')
+    const configs = readJson<MeshConfig[]>(this.paths.meshes, [])
+    for (const config of configs) {
+      try {
+        await this.openMesh(config)
+      } catch (err) {
+        this.log(`could not open mesh ${config.name}: ${(err as Error).message}`)
+      }
+    }
+    registerHandlers(this)
+    await this.ipc.listen(this.paths.socket)
+    fs.writeFileSync(this.paths.pid, String(process.pid) + '\n', { mode: 0o600 })
+  }
+
+  get swarmKey (): string {
+    return toHex(this.swarmKeyPair.publicKey)
+  }
+
+  log (line: string): void {
+    this.emit('log', line)
+  }
+
+  /** The network for a relay, created and started on first use. */
+  async network (addresses: string[], relayKey: Buffer): Promise<Network> {
+    const id = Network.idFor(addresses, relayKey)
+    let network = this.networks.get(id)
+    if (network !== undefined) return network
+    network = new Network({ addresses, relayKey, keyPair: this.swarmKeyPair, store: this.store })
+    network.on('relay-error', (err: Error) => this.log(`relay: ${err.message}`))
+    this.networks.set(id, network)
+    await network.ready()
+    return network
+  }
+
+  async dropNetworkIfUnused (network: Network): Promise<void> {
+    if (network.meshCount > 0 || this.networks.get(network.id) !== network) return
+    this.networks.delete(network.id)
+    await network.close()
+  }
+
+  networkOf (mesh: Mesh): Network {
+    const network = this.networks.get(Network.idFor(mesh.config.relay.addresses, fromHex(mesh.config.relay.publicKey)))
+    if (network === undefined) throw new MeshError('INTERNAL', `mesh ${mesh.name} has no network`)
+    return network
+  }
+
+  /** Opens a mesh from its saved config and joins it to its relay's network. */
+  async openMesh (config: MeshConfig): Promise<Mesh> {
+    if (config.relay.embedded) await this.startEmbeddedRelay()
+    const mesh = new Mesh(this.store, config, { signing: this.signing, swarmKey: this.swarmKeyPair.publicKey, label: this.label })
+    await mesh.ready()
+    const network = await this.network(config.relay.addresses, fromHex(config.relay.publicKey))
+    this.meshes.set(config.name, mesh)
+    await network.addMesh(mesh)
+    return mesh
+  }
+
+  async closeMesh (mesh: Mesh): Promise<void> {
+    this.meshes.delete(mesh.name)
+    const network = this.networkOf(mesh)
+    await network.removeMesh(mesh)
+    await mesh.close()
+    await this.dropNetworkIfUnused(network)
+  }
+
+  saveMeshes (): void {
+    const configs = [...this.meshes.values()].map((m) => m.config)
+    writeFileAtomic(this.paths.meshes, JSON.stringify(configs, null, 2) + '\n')
+  }
+
+  saveSettings (): void {
+    writeFileAtomic(this.paths.settings, JSON.stringify(this.settings, null, 2) + '\n')
+  }
+
+  /** Resolves a mesh by name; with no name, the only joined mesh. */
+  resolveMesh (name?: string | null): Mesh {
+    const names = [...this.meshes.keys()]
+    if (name === undefined || name === null || name === '') {
+      if (this.meshes.size === 1) return [...this.meshes.values()][0]
+      if (this.meshes.size === 0) throw MeshError.MESH_UNKNOWN('(none)', [])
+      throw MeshError.BAD_INPUT('mesh', `several meshes are joined (${names.join(', ')}): name one with --mesh`)
+    }
+    const mesh = this.meshes.get(name)
+    if (mesh === undefined) throw MeshError.MESH_UNKNOWN(name, names)
+    return mesh
+  }
+
+  /** The relay embedded in this daemon, for a local or LAN mesh. Its port is kept across restarts. */
+  async startEmbeddedRelay (listen?: { host: string, port: number }): Promise<Relay> {
+    if (this.embeddedRelay !== null) return this.embeddedRelay
+    const { Relay } = await import('../../relay/relay.js')
+    const wanted = listen ?? this.settings.embeddedRelay ?? { host: '127.0.0.1', port: 0 }
+    const relay = new Relay({ dataDir: this.paths.relay, host: wanted.host, port: wanted.port, httpPort: null })
+    await relay.ready()
+    this.embeddedRelay = relay
+    this.settings.embeddedRelay = { host: wanted.host, port: relay.port }
+    this.saveSettings()
+    return relay
+  }
+
+  async close (): Promise<void> {
+    if (this.closing !== null) return this.closing
+    this.closing = (async () => {
+      await this.ipc.close().catch(noop)
+      for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
+      for (const network of this.networks.values()) await network.close().catch(noop)
+      if (this.embeddedRelay !== null) await this.embeddedRelay.close().catch(noop)
+      await this.store.close().catch(noop)
+      try { fs.unlinkSync(this.paths.socket) } catch {}
+      try { fs.unlinkSync(this.paths.pid) } catch {}
+    })()
+    return this.closing
+  }
+}
+
+function defaultLabel (): string {
+  let user = 'user'
+  try { user = os.userInfo().username } catch {}
+  return `${user}@${os.hostname()}`.replace(/[^A-Za-z0-9@._-]/g, '-').slice(0, 64)
+}
+
+function noop (): void {}

@@ -1,0 +1,148 @@
+// IPC methods of the daemon: validate, call one function of the domain, shape the answer.
+import { z } from 'zod'
+import type { Daemon } from './daemon.js'
+import { VERSION } from './daemon.js'
+import type { Mesh } from '../mesh/mesh.js'
+import { createMesh, createInvite, listInvites, revokeInvite, joinMesh, kickMember, leaveMesh, parseRelaySpec } from './membership.js'
+import { parse, nameSchema } from '../../protocol/schema.js'
+import { parseHostPort } from '../../protocol/invite.js'
+import { LIMITS, DEFAULT_INVITE_EXPIRY_MS } from '../../protocol/limits.js'
+import { MeshError } from '../../protocol/errors.js'
+
+const meshName = z.string().max(LIMITS.meshName).optional().nullable()
+
+const CreateParams = z.object({
+  name: nameSchema(LIMITS.meshName),
+  relay: z.string().max(256).optional().nullable(),
+  relayListen: z.string().max(256).optional().nullable()
+})
+const InviteParams = z.object({
+  mesh: meshName,
+  uses: z.number().int().min(1, 'must be at least 1').max(LIMITS.inviteUses, `must be at most ${LIMITS.inviteUses}`).default(1),
+  expiresMs: z.number().int().min(1000, 'must be at least 1s').max(LIMITS.inviteMaxExpiryMs, 'must be at most 365d').default(DEFAULT_INVITE_EXPIRY_MS),
+  role: z.enum(['member', 'admin']).default('member')
+})
+const MeshParams = z.object({ mesh: meshName })
+const RevokeParams = z.object({ mesh: meshName, id: z.string().min(4, 'must be at least 4 characters of the invite id').max(64).regex(/^[0-9a-fA-F]+$/, 'must be hex') })
+const JoinParams = z.object({ link: z.string().min(1, 'must not be empty').max(4096, 'is too long to be an invite link') })
+const KickParams = z.object({ mesh: meshName, member: z.string().min(1, 'must not be empty').max(128) })
+const LeaveParams = z.object({ mesh: z.string().min(1, 'must name the mesh to leave').max(LIMITS.meshName), force: z.boolean().default(false) })
+
+export function registerHandlers (daemon: Daemon): void {
+  const ipc = daemon.ipc
+
+  ipc.handle('status', async () => ({
+    pid: process.pid,
+    version: VERSION,
+    home: daemon.paths.root,
+    socket: daemon.paths.socket,
+    swarmKey: daemon.swarmKey,
+    label: daemon.label,
+    uptimeMs: Date.now() - daemon.startedAt,
+    embeddedRelay: daemon.embeddedRelay === null ? null : { addresses: daemon.embeddedRelay.addresses, publicKey: daemon.embeddedRelay.publicKey.toString('hex') },
+    meshes: [...daemon.meshes.values()].map((m) => meshStatus(daemon, m))
+  }))
+
+  ipc.handle('create', async (params) => {
+    const p = parse(CreateParams, params, 'create')
+    const relay = p.relay === undefined || p.relay === null ? null : parseRelaySpec(p.relay)
+    let listen: { host: string, port: number } | null = null
+    if (p.relayListen !== undefined && p.relayListen !== null) {
+      if (relay !== null) throw MeshError.BAD_INPUT('relayListen', 'only applies to the embedded relay: do not combine it with --relay')
+      listen = parseHostPort(p.relayListen)
+      if (listen === null) throw MeshError.BAD_INPUT('relayListen', 'must be host:port, for example 0.0.0.0:49737')
+      if (daemon.embeddedRelay !== null) throw MeshError.BAD_INPUT('relayListen', 'the embedded relay is already running; its address is fixed until the daemon restarts')
+    }
+    const mesh = await createMesh(daemon, p.name, relay, listen)
+    return meshSummary(daemon, mesh)
+  })
+
+  ipc.handle('invite.create', async (params) => {
+    const p = parse(InviteParams, params, 'invite')
+    return await createInvite(daemon, daemon.resolveMesh(p.mesh), p)
+  })
+
+  ipc.handle('invite.list', async (params) => {
+    const p = parse(MeshParams, params, 'invite list')
+    return await listInvites(daemon, daemon.resolveMesh(p.mesh))
+  })
+
+  ipc.handle('invite.revoke', async (params) => {
+    const p = parse(RevokeParams, params, 'invite revoke')
+    return await revokeInvite(daemon, daemon.resolveMesh(p.mesh), p.id)
+  })
+
+  ipc.handle('join', async (params) => {
+    const p = parse(JoinParams, params, 'join')
+    const mesh = await joinMesh(daemon, p.link)
+    return meshSummary(daemon, mesh)
+  })
+
+  ipc.handle('list', async () => [...daemon.meshes.values()].map((m) => meshSummary(daemon, m)))
+
+  ipc.handle('leave', async (params) => {
+    const p = parse(LeaveParams, params, 'leave')
+    const mesh = daemon.resolveMesh(p.mesh)
+    await leaveMesh(daemon, mesh, p.force)
+    return { left: mesh.name }
+  })
+
+  ipc.handle('kick', async (params) => {
+    const p = parse(KickParams, params, 'kick')
+    const mesh = daemon.resolveMesh(p.mesh)
+    const { member, relay } = await kickMember(daemon, mesh, p.member)
+    return { mesh: mesh.name, removed: member, relayUpdated: relay }
+  })
+
+  ipc.handle('relay.ping', async (params) => {
+    const p = parse(MeshParams, params, 'relay ping')
+    const mesh = daemon.resolveMesh(p.mesh)
+    const started = Date.now()
+    const res = await daemon.networkOf(mesh).relay.request<{ now: number }>('ping', {}, 5000)
+    const rtt = Date.now() - started
+    return { mesh: mesh.name, rttMs: rtt, skewMs: res.now - (started + rtt / 2) }
+  })
+
+  ipc.handle('stop', async (_params, conn) => {
+    setImmediate(() => { daemon.emit('stop-requested', conn) })
+    return { stopping: true, pid: process.pid }
+  })
+}
+
+function meshStatus (daemon: Daemon, mesh: Mesh): object {
+  const network = daemon.networkOf(mesh)
+  return {
+    name: mesh.name,
+    key: mesh.keyHex,
+    owner: mesh.isOwner,
+    writable: mesh.writable,
+    relay: { addresses: mesh.config.relay.addresses, publicKey: mesh.config.relay.publicKey, embedded: mesh.config.relay.embedded, connected: network.relay.connected },
+    peers: network.connectedPeers(mesh),
+    members: mesh.members.length,
+    refusedConnections: network.refused.count
+  }
+}
+
+export function meshSummary (daemon: Daemon, mesh: Mesh): object {
+  const network = daemon.networkOf(mesh)
+  const connected = new Set(network.connectedPeers(mesh))
+  const rosterOnline = new Set(network.roster(mesh).filter((e) => e.online).map((e) => e.swarmKey))
+  const members = mesh.members.map((m) => ({
+    label: m.label,
+    role: m.role,
+    writerKey: m.writerKey,
+    swarmKey: m.swarmKey,
+    joinedAt: m.joinedAt,
+    self: m.swarmKey === daemon.swarmKey,
+    connected: connected.has(m.swarmKey),
+    online: m.swarmKey === daemon.swarmKey || connected.has(m.swarmKey) || rosterOnline.has(m.swarmKey)
+  }))
+  return {
+    name: mesh.name,
+    key: mesh.keyHex,
+    owner: mesh.isOwner,
+    relay: { addresses: mesh.config.relay.addresses, embedded: mesh.config.relay.embedded, connected: network.relay.connected },
+    members,
+    online: members.filter((m) => m.online).length
+  }
+}

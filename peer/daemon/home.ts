@@ -1,0 +1,63 @@
+// Where a member's data lives: CLAUDEMESH_HOME (default ~/.claudemesh), mode 0700.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+export interface HomePaths {
+  root: string
+  socket: string
+  pid: string
+  log: string
+  store: string
+  meshes: string
+  relay: string
+  settings: string
+}
+
+export function homeDir (env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.CLAUDEMESH_HOME
+  if (configured !== undefined && configured.trim() !== '') return path.resolve(configured)
+  return path.join(os.homedir(), '.claudemesh')
+}
+
+export function homePaths (root = homeDir()): HomePaths {
+  return {
+    root,
+    socket: path.join(root, 'daemon.sock'),
+    pid: path.join(root, 'daemon.pid'),
+    log: path.join(root, 'daemon.log'),
+    store: path.join(root, 'store'),
+    meshes: path.join(root, 'meshes.json'),
+    relay: path.join(root, 'relay'),
+    settings: path.join(root, 'settings.json')
+  }
+}
+
+export function ensureHome (paths: HomePaths): void {
+  fs.mkdirSync(paths.root, { recursive: true, mode: 0o700 })
+  fs.chmodSync(paths.root, 0o700)
+}
+
+/** Writes a file atomically: temp file, fsync, rename. */
+export function writeFileAtomic (file: string, data: string, mode = 0o600): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  const fd = fs.openSync(tmp, 'w', mode)
+  try {
+    fs.writeSync(fd, data)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+}
+
+export function readJson<T> (file: string, fallback: T): T {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf-8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback
+    throw err
+  }
+  return JSON.parse(text) as T
+}

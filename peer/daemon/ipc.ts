@@ -1,0 +1,170 @@
+// IPC between the daemon and its clients: one JSON object per line on a unix socket (mode 0600).
+import net from 'node:net'
+import fs from 'node:fs'
+import { z } from 'zod'
+import { MeshError, type ErrorCode } from '../../protocol/errors.js'
+import { LIMITS } from '../../protocol/limits.js'
+
+export const IpcRequest = z.object({ id: z.number().int().nonnegative(), method: z.string().min(1).max(64), params: z.unknown().optional() })
+export type IpcRequest = z.infer<typeof IpcRequest>
+
+export type Handler = (params: unknown, conn: IpcConnection) => Promise<unknown>
+
+export class IpcConnection {
+  readonly socket: net.Socket
+  private buffered = ''
+
+  constructor (socket: net.Socket, onrequest: (req: IpcRequest, conn: IpcConnection) => void) {
+    this.socket = socket
+    socket.setEncoding('utf-8')
+    socket.on('error', noop)
+    socket.on('data', (chunk: string) => {
+      this.buffered += chunk
+      if (this.buffered.length > LIMITS.ipcLine && !this.buffered.includes('\n')) {
+        this.send({ id: 0, ok: false, error: MeshError.BAD_INPUT('request', `a line must be under ${LIMITS.ipcLine} bytes`).toJSON() })
+        socket.end()
+        return
+      }
+      let nl: number
+      while ((nl = this.buffered.indexOf('\n')) !== -1) {
+        const line = this.buffered.slice(0, nl)
+        this.buffered = this.buffered.slice(nl + 1)
+        if (line.trim() === '') continue
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(line)
+        } catch {
+          this.send({ id: 0, ok: false, error: MeshError.BAD_INPUT('request', 'must be one JSON object per line').toJSON() })
+          continue
+        }
+        const req = IpcRequest.safeParse(parsed)
+        if (!req.success) {
+          this.send({ id: 0, ok: false, error: MeshError.BAD_INPUT('request', 'must be {"id": number, "method": string, "params"?: object}').toJSON() })
+          continue
+        }
+        onrequest(req.data, this)
+      }
+    })
+  }
+
+  send (message: unknown): void {
+    if (!this.socket.writable) return
+    this.socket.write(JSON.stringify(message) + '\n')
+  }
+}
+
+export class IpcServer {
+  private readonly server: net.Server
+  private readonly handlers = new Map<string, Handler>()
+  readonly connections = new Set<IpcConnection>()
+
+  constructor () {
+    this.server = net.createServer((socket) => {
+      const conn = new IpcConnection(socket, (req, c) => { this.dispatch(req, c) })
+      this.connections.add(conn)
+      socket.on('close', () => this.connections.delete(conn))
+    })
+  }
+
+  handle (method: string, handler: Handler): void {
+    this.handlers.set(method, handler)
+  }
+
+  private dispatch (req: IpcRequest, conn: IpcConnection): void {
+    const handler = this.handlers.get(req.method)
+    if (handler === undefined) {
+      conn.send({ id: req.id, ok: false, error: MeshError.BAD_INPUT('method', `unknown method "${req.method}"`).toJSON() })
+      return
+    }
+    handler(req.params ?? {}, conn).then(
+      (result) => conn.send({ id: req.id, ok: true, result }),
+      (err) => conn.send({ id: req.id, ok: false, error: MeshError.from(err).toJSON() })
+    )
+  }
+
+  async listen (socketPath: string): Promise<void> {
+    try { fs.unlinkSync(socketPath) } catch {}
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(socketPath, () => { this.server.off('error', reject); resolve() })
+    })
+    fs.chmodSync(socketPath, 0o600)
+  }
+
+  async close (): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+}
+
+/** A client for one request at a time over the socket; used by the CLI, MCP server and hooks. */
+export class IpcClient {
+  private readonly socket: net.Socket
+  private buffered = ''
+  private nextId = 1
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
+  private closedError: Error | null = null
+
+  private constructor (socket: net.Socket) {
+    this.socket = socket
+    socket.setEncoding('utf-8')
+    socket.on('data', (chunk: string) => {
+      this.buffered += chunk
+      let nl: number
+      while ((nl = this.buffered.indexOf('\n')) !== -1) {
+        const line = this.buffered.slice(0, nl)
+        this.buffered = this.buffered.slice(nl + 1)
+        this.onmessage(line)
+      }
+    })
+    const onend = (): void => {
+      this.closedError ??= MeshError.DAEMON_UNREACHABLE('the daemon closed the connection')
+      for (const p of this.pending.values()) p.reject(this.closedError)
+      this.pending.clear()
+    }
+    socket.on('close', onend)
+    socket.on('error', (err) => { this.closedError = MeshError.DAEMON_UNREACHABLE(err.message) })
+  }
+
+  static connect (socketPath: string): Promise<IpcClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(socketPath)
+      socket.once('connect', () => { socket.removeAllListeners('error'); resolve(new IpcClient(socket)) })
+      socket.once('error', (err: NodeJS.ErrnoException) => reject(MeshError.DAEMON_UNREACHABLE(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'it is not running' : err.message)))
+    })
+  }
+
+  private onmessage (line: string): void {
+    let msg: { id?: number, ok?: boolean, result?: unknown, error?: { code: string, message: string } }
+    try {
+      msg = JSON.parse(line)
+    } catch {
+      return
+    }
+    const pending = this.pending.get(msg.id ?? -1)
+    if (pending === undefined) return
+    this.pending.delete(msg.id ?? -1)
+    if (msg.ok === true) pending.resolve(msg.result)
+    else pending.reject(new MeshError((msg.error?.code ?? 'INTERNAL') as ErrorCode, msg.error?.message ?? 'daemon error'))
+  }
+
+  request<T = unknown> (method: string, params: unknown = {}): Promise<T> {
+    if (this.closedError !== null || this.socket.destroyed) return Promise.reject(this.closedError ?? MeshError.DAEMON_UNREACHABLE('connection closed'))
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      this.socket.write(JSON.stringify({ id, method, params }) + '\n')
+    })
+  }
+
+  /** Resolves when the daemon closes the connection (it does so as it exits). */
+  closed (): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve()
+    return new Promise((resolve) => this.socket.once('close', () => resolve()))
+  }
+
+  close (): void {
+    this.socket.end()
+  }
+}
+
+function noop (): void {}

@@ -1,0 +1,83 @@
+// Entry point of the daemon process. Started by the CLI (`claudemesh daemon start`, or on demand).
+// Prints "ready <pid>" on stdout once the IPC socket listens, then logs only to daemon.log.
+import fs from 'node:fs'
+import { Daemon } from './daemon.js'
+import { homePaths, ensureHome } from './home.js'
+
+const paths = homePaths()
+ensureHome(paths)
+const lockFile = paths.pid + '.lock'
+
+function log (line: string): void {
+  try {
+    fs.appendFileSync(paths.log, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 })
+  } catch {}
+}
+
+function takeLock (): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lockFile, 'wx', 0o600)
+      fs.writeSync(fd, String(process.pid))
+      fs.closeSync(fd)
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const pid = Number(fs.readFileSync(lockFile, 'utf-8').trim())
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return false
+      fs.rmSync(lockFile, { force: true })
+    }
+  }
+  return false
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function main (): Promise<void> {
+  if (!takeLock()) {
+    process.stdout.write('already-running\n')
+    process.exit(3)
+  }
+  const daemon = new Daemon({ label: process.env.CLAUDEMESH_LABEL })
+  daemon.on('log', log)
+  let exiting = false
+  const shutdown = async (code: number): Promise<void> => {
+    if (exiting) return
+    exiting = true
+    log('stopping')
+    const hard = setTimeout(() => process.exit(code), 10_000)
+    hard.unref()
+    await daemon.close().catch((err) => log('close failed: ' + (err as Error).message))
+    fs.rmSync(lockFile, { force: true })
+    log('stopped')
+    process.exit(code)
+  }
+  daemon.on('stop-requested', () => { shutdown(0).catch(() => process.exit(1)) })
+  process.on('SIGTERM', () => { shutdown(0).catch(() => process.exit(1)) })
+  process.on('SIGINT', () => { shutdown(0).catch(() => process.exit(1)) })
+  process.on('uncaughtException', (err) => log('uncaught: ' + (err.stack ?? err.message)))
+  process.on('unhandledRejection', (err) => log('unhandled rejection: ' + String((err as Error)?.stack ?? err)))
+
+  try {
+    await daemon.ready()
+  } catch (err) {
+    log('start failed: ' + ((err as Error).stack ?? String(err)))
+    process.stdout.write('error ' + (err as Error).message.replace(/\n/g, ' ') + '\n')
+    fs.rmSync(lockFile, { force: true })
+    process.exit(1)
+  }
+  log(`started pid ${process.pid} swarm key ${daemon.swarmKey}`)
+  process.stdout.write(`ready ${process.pid}\n`)
+}
+
+main().catch((err) => {
+  log('fatal: ' + ((err as Error).stack ?? String(err)))
+  process.exit(1)
+})

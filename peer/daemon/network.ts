@@ -1,0 +1,202 @@
+// The daemon's presence on one relay's DHT: one hyperswarm with the daemon's stable key, a firewall
+// that admits only members, discovery by the relay roster (direct dial) and the mesh topic.
+import { EventEmitter } from 'node:events'
+import HyperDHT from 'hyperdht'
+import type { KeyPair, NoiseSocket } from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import type Corestore from 'corestore'
+import { RelayClient } from './relay-client.js'
+import type { Mesh } from '../mesh/mesh.js'
+import { parseHostPort } from '../../protocol/invite.js'
+import { toHex, fromHex } from '../../protocol/crypto.js'
+import type { RosterEntry, RosterUpdate } from '../../protocol/relay-wire.js'
+
+const BACKOFFS = [250, 1000, 3000, 10_000]
+
+export interface NetworkOptions {
+  addresses: string[]
+  relayKey: Buffer
+  keyPair: KeyPair
+  store: Corestore
+}
+
+export function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
+}
+
+export class Network extends EventEmitter {
+  readonly id: string
+  readonly addresses: string[]
+  readonly relay: RelayClient
+  readonly swarm: Hyperswarm
+  readonly refused = { count: 0 }
+  private readonly store: Corestore
+  private readonly meshes = new Map<string, Mesh>()
+  /** meshKey -> swarm keys the relay vouches for (it paired them), with online flags */
+  private readonly rosters = new Map<string, RosterEntry[]>()
+  /** connection -> keys of the meshes whose wakeup protocol runs on it */
+  private readonly attached = new WeakMap<NoiseSocket, Set<string>>()
+
+  constructor (opts: NetworkOptions) {
+    super()
+    this.id = Network.idFor(opts.addresses, opts.relayKey)
+    this.addresses = opts.addresses
+    this.store = opts.store
+    const bootstrap = opts.addresses.map((a) => parseHostPort(a)).filter((a) => a !== null)
+    const loopback = bootstrap.every((a) => isLoopback(a.host))
+    const dht = new HyperDHT({ bootstrap, ...(loopback ? { host: '127.0.0.1' } : {}) })
+    this.swarm = new Hyperswarm({
+      dht,
+      keyPair: opts.keyPair,
+      backoffs: BACKOFFS,
+      jitter: 100,
+      firewall: (remotePublicKey) => !this.allowed(toHex(remotePublicKey)),
+      relayThrough: (force) => force ? opts.relayKey : null
+    })
+    this.swarm.on('connection', (conn: NoiseSocket) => this.onconnection(conn))
+    this.swarm.on('ban', () => { this.refused.count++; this.emit('refused') })
+    this.relay = new RelayClient(dht, opts.keyPair, opts.relayKey, opts.addresses.join(', '))
+    this.relay.on('open', () => { this.announceAll() })
+    this.relay.on('push', (event: string, data: unknown) => {
+      if (event === 'roster') this.onroster(data as RosterUpdate)
+    })
+  }
+
+  static idFor (addresses: string[], relayKey: Buffer): string {
+    return toHex(relayKey) + '@' + [...addresses].sort().join(',')
+  }
+
+  async ready (): Promise<void> {
+    await this.swarm.listen()
+    this.relay.start()
+  }
+
+  get publicKey (): string {
+    return toHex(this.swarm.keyPair.publicKey)
+  }
+
+  /** A member of any mesh on this network, by the view or the relay's word, and not removed. */
+  allowed (swarmKey: string): boolean {
+    for (const mesh of this.meshes.values()) {
+      if (mesh.isMember(swarmKey)) return true
+      if (mesh.isRemoved(swarmKey)) continue
+      if (this.rosters.get(mesh.keyHex)?.some((e) => e.swarmKey === swarmKey) === true) return true
+    }
+    return false
+  }
+
+  async addMesh (mesh: Mesh): Promise<void> {
+    this.meshes.set(mesh.keyHex, mesh)
+    mesh.on('members', () => this.reconcile())
+    for (const conn of this.swarm.connections) this.attach(conn)
+    this.reconcile()
+    this.announce(mesh)
+    const discovery = this.swarm.join(mesh.topic, { server: true, client: true })
+    discovery.flushed().then(() => discovery.refresh()).catch(noop)
+  }
+
+  async removeMesh (mesh: Mesh): Promise<void> {
+    this.meshes.delete(mesh.keyHex)
+    this.rosters.delete(mesh.keyHex)
+    await this.swarm.leave(mesh.topic).catch(noop)
+    this.reconcile()
+  }
+
+  get meshCount (): number {
+    return this.meshes.size
+  }
+
+  /** Swarm keys of members of this mesh we hold a live connection to. */
+  connectedPeers (mesh: Mesh): string[] {
+    const out: string[] = []
+    for (const conn of this.swarm.connections) {
+      const key = toHex(conn.remotePublicKey)
+      if (mesh.isMember(key) || this.rosters.get(mesh.keyHex)?.some((e) => e.swarmKey === key) === true) out.push(key)
+    }
+    return [...new Set(out)]
+  }
+
+  roster (mesh: Mesh): RosterEntry[] {
+    return this.rosters.get(mesh.keyHex) ?? []
+  }
+
+  private announce (mesh: Mesh): void {
+    if (!this.relay.connected) return
+    this.relay.request<{ members: RosterEntry[] }>('roster.announce', { meshKey: mesh.keyHex })
+      .then((res) => this.onroster({ meshKey: mesh.keyHex, members: res.members }))
+      .catch((err) => this.emit('relay-error', err))
+  }
+
+  private announceAll (): void {
+    for (const mesh of this.meshes.values()) this.announce(mesh)
+  }
+
+  private onroster (update: RosterUpdate): void {
+    if (!this.meshes.has(update.meshKey) || !Array.isArray(update.members)) return
+    this.rosters.set(update.meshKey, update.members)
+    this.reconcile()
+    this.emit('roster', update.meshKey)
+  }
+
+  /** Brings the swarm in line with membership: un-ban and dial members, drop everyone else. */
+  private reconcile (): void {
+    const self = this.publicKey
+    const wanted = new Set<string>()
+    for (const mesh of this.meshes.values()) {
+      for (const m of mesh.members) wanted.add(m.swarmKey)
+      for (const e of this.rosters.get(mesh.keyHex) ?? []) if (!mesh.isRemoved(e.swarmKey)) wanted.add(e.swarmKey)
+    }
+    wanted.delete(self)
+    for (const key of wanted) {
+      if (!this.allowed(key)) continue
+      const info = this.swarm.peers.get(key)
+      if (info !== undefined && info.banned) info.ban(false)
+      this.swarm.joinPeer(fromHex(key))
+    }
+    for (const conn of this.swarm.connections) {
+      const key = toHex(conn.remotePublicKey)
+      if (!this.allowed(key)) {
+        conn.destroy()
+        this.swarm.leavePeer(conn.remotePublicKey)
+      } else {
+        this.attach(conn)
+      }
+    }
+    this.emit('peers')
+  }
+
+  private onconnection (conn: NoiseSocket): void {
+    conn.on('error', noop)
+    const key = toHex(conn.remotePublicKey)
+    if (!this.allowed(key)) {
+      this.refused.count++
+      conn.destroy()
+      this.emit('refused')
+      return
+    }
+    conn.on('close', () => this.emit('peers'))
+    this.attach(conn)
+    this.emit('peers')
+  }
+
+  /** Replicates the store once per connection and wakes each mesh the remote belongs to. */
+  private attach (conn: NoiseSocket): void {
+    let meshes = this.attached.get(conn)
+    if (meshes === undefined) {
+      this.attached.set(conn, meshes = new Set())
+      this.store.replicate(conn)
+    }
+    for (const mesh of this.meshes.values()) {
+      if (meshes.has(mesh.keyHex)) continue
+      meshes.add(mesh.keyHex)
+      mesh.base.wakeupProtocol.addStream(conn)
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.relay.close()
+    await this.swarm.destroy()
+  }
+}
+
+function noop (): void {}

@@ -1,0 +1,70 @@
+// The mesh's apply(): deterministic, reads no clock, touches only the view and the host.
+// A writer is admitted only through a verified `join`; anything else from a non-writer is ignored.
+import type { ApplyNode, Host } from 'autobase'
+import b4a from 'b4a'
+import { readOp, verifyJoin, verifyMemberRemove, type JoinOp, type MemberRecord } from '../../protocol/ops.js'
+import { fromHex, toHex } from '../../protocol/crypto.js'
+import type { View } from './view.js'
+import { KEYS } from './view.js'
+
+export interface OwnerRecord { signingKey: string, writerKey: string, swarmKey: string, meshName: string, createdAt: number }
+export interface InviteUse { uses: number, by: string[] }
+export interface RemovedRecord { swarmKey: string, at: number }
+
+export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host: Host): Promise<void> {
+  for (const node of nodes) {
+    if (node.value === null) continue
+    const op = readOp(node.value)
+    if (op === null) continue
+    if (node.optimistic) {
+      if (op.type === 'join') await applyJoin(op, node.from.key, view, host)
+      continue
+    }
+    switch (op.type) {
+      case 'init': {
+        if (!b4a.equals(node.from.key, host.key) || (await view.get(KEYS.owner)) !== null) break
+        const owner: OwnerRecord = { signingKey: op.ownerKey, writerKey: toHex(node.from.key), swarmKey: op.swarmKey, meshName: op.meshName, createdAt: op.at }
+        await view.put(KEYS.owner, owner)
+        const member: MemberRecord = { writerKey: owner.writerKey, swarmKey: op.swarmKey, signingKey: op.ownerKey, role: 'owner', label: op.label, joinedAt: op.at, invite: null }
+        await view.put(KEYS.member(owner.writerKey), member)
+        break
+      }
+      case 'join':
+        await applyJoin(op, node.from.key, view, host)
+        break
+      case 'member.remove': {
+        const owner = (await view.get(KEYS.owner))?.value as OwnerRecord | undefined
+        if (owner === undefined || toHex(node.from.key) !== owner.writerKey) break
+        if (!verifyMemberRemove(host.key, op, fromHex(owner.signingKey))) break
+        if (op.writerKey === owner.writerKey) break
+        const existing = (await view.get(KEYS.member(op.writerKey)))?.value as MemberRecord | undefined
+        if (existing === undefined) break
+        await view.del(KEYS.member(op.writerKey))
+        const removed: RemovedRecord = { swarmKey: existing.swarmKey, at: op.at }
+        await view.put(KEYS.removed(op.writerKey), removed)
+        const key = fromHex(op.writerKey)
+        if (host.removeable(key)) await host.removeWriter(key)
+        break
+      }
+    }
+  }
+}
+
+async function applyJoin (op: JoinOp, from: Buffer, view: View, host: Host): Promise<void> {
+  const owner = (await view.get(KEYS.owner))?.value as OwnerRecord | undefined
+  if (owner === undefined) return
+  const used = (await view.get(KEYS.invite(op.cert.invitePublicKey)))?.value as InviteUse | undefined
+  const verdict = verifyJoin(op, {
+    meshKey: host.key,
+    ownerKey: fromHex(owner.signingKey),
+    from,
+    usesSoFar: used?.uses ?? 0,
+    alreadyMember: (await view.get(KEYS.member(toHex(from)))) !== null
+  })
+  if (!verdict.ok) return
+  const use: InviteUse = { uses: (used?.uses ?? 0) + 1, by: [...(used?.by ?? []), verdict.member.writerKey] }
+  await view.put(KEYS.invite(op.cert.invitePublicKey), use)
+  await view.put(KEYS.member(verdict.member.writerKey), verdict.member)
+  await view.del(KEYS.removed(verdict.member.writerKey))
+  await host.addWriter(from, { indexer: false })
+}

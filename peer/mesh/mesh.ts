@@ -1,0 +1,174 @@
+// One joined mesh: an encrypted autobase with a hyperbee view of its members.
+import { EventEmitter } from 'node:events'
+import Autobase from 'autobase'
+import type Corestore from 'corestore'
+import { apply, type OwnerRecord } from './apply.js'
+import { openView, KEYS, type View } from './view.js'
+import type { MemberRecord, JoinOp } from '../../protocol/ops.js'
+import { signMemberRemove } from '../../protocol/ops.js'
+import { fromHex, toHex, meshTopic, type KeyPair } from '../../protocol/crypto.js'
+import { MeshError } from '../../protocol/errors.js'
+
+export interface MeshConfig {
+  name: string
+  /** corestore namespace this mesh's cores live in */
+  namespace: string
+  key: string | null
+  encryptionKey: string
+  relay: { publicKey: string, addresses: string[], embedded: boolean }
+  owner: boolean
+  createdAt: number
+}
+
+export interface MeshIdentity {
+  signing: KeyPair
+  swarmKey: Buffer
+  label: string
+}
+
+export class Mesh extends EventEmitter {
+  readonly config: MeshConfig
+  readonly base: Autobase<unknown, View>
+  private readonly identity: MeshIdentity
+  private memberList: MemberRecord[] = []
+  private memberSwarmKeys = new Set<string>()
+  private removedSwarmKeys = new Set<string>()
+  private ownerRecord: OwnerRecord | null = null
+  private refreshing: Promise<void> | null = null
+  private refreshAgain = false
+  closed = false
+
+  constructor (store: Corestore, config: MeshConfig, identity: MeshIdentity) {
+    super()
+    this.config = config
+    this.identity = identity
+    this.base = new Autobase<unknown, View>(store.namespace(config.namespace), config.key === null ? null : fromHex(config.key), {
+      open: openView,
+      apply,
+      valueEncoding: 'json',
+      optimistic: true,
+      ackInterval: 1000,
+      encryptionKey: fromHex(config.encryptionKey)
+    })
+    this.base.on('update', () => { this.refresh().catch(noop) })
+    this.base.on('error', noop)
+  }
+
+  async ready (): Promise<void> {
+    await this.base.ready()
+    if (this.config.key === null) this.config.key = toHex(this.base.key)
+    await this.refresh()
+  }
+
+  get name (): string { return this.config.name }
+  get key (): Buffer { return this.base.key }
+  get keyHex (): string { return toHex(this.base.key) }
+  get topic (): Buffer { return meshTopic(this.base.key) }
+  get writable (): boolean { return this.base.writable }
+  get owner (): OwnerRecord | null { return this.ownerRecord }
+  get members (): MemberRecord[] { return this.memberList }
+  get isOwner (): boolean { return this.config.owner }
+
+  isMember (swarmKey: string): boolean {
+    return this.memberSwarmKeys.has(swarmKey)
+  }
+
+  isRemoved (swarmKey: string): boolean {
+    return this.removedSwarmKeys.has(swarmKey) && !this.memberSwarmKeys.has(swarmKey)
+  }
+
+  /** Re-reads members from the view; emits 'members' when the set changed. Coalesces bursts. */
+  async refresh (): Promise<void> {
+    if (this.refreshing !== null) {
+      this.refreshAgain = true
+      return this.refreshing
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false
+        await this.readMembers()
+      } while (this.refreshAgain && !this.closed)
+    })()
+    try {
+      await this.refreshing
+    } finally {
+      this.refreshing = null
+    }
+  }
+
+  private async readMembers (): Promise<void> {
+    if (this.closed) return
+    const view = this.base.view
+    const owner = await view.get(KEYS.owner)
+    this.ownerRecord = (owner?.value as OwnerRecord | undefined) ?? null
+    const members: MemberRecord[] = []
+    for await (const entry of view.createReadStream(KEYS.membersRange)) members.push(entry.value as MemberRecord)
+    const removed = new Set<string>()
+    for await (const entry of view.createReadStream(KEYS.removedRange)) removed.add((entry.value as { swarmKey: string }).swarmKey)
+    const before = [...this.memberSwarmKeys].sort().join()
+    this.memberList = members
+    this.memberSwarmKeys = new Set(members.map((m) => m.swarmKey))
+    this.removedSwarmKeys = removed
+    if ([...this.memberSwarmKeys].sort().join() !== before) this.emit('members', members)
+  }
+
+  /** The owner's genesis op. */
+  async init (): Promise<void> {
+    await this.base.append({
+      type: 'init',
+      v: 1,
+      at: Date.now(),
+      meshName: this.config.name,
+      ownerKey: toHex(this.identity.signing.publicKey),
+      swarmKey: toHex(this.identity.swarmKey),
+      label: this.identity.label
+    })
+    await this.refresh()
+  }
+
+  /** Appends our join op optimistically and waits until apply() admitted us. */
+  async join (op: JoinOp, signal?: AbortSignal): Promise<void> {
+    const writable = this.base.writable ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+      const onwritable = (): void => { cleanup(); resolve() }
+      const onabort = (): void => { cleanup(); reject(MeshError.TIMEOUT('waiting for the mesh to admit this member')) }
+      const cleanup = (): void => { this.base.off('writable', onwritable); signal?.removeEventListener('abort', onabort) }
+      this.base.on('writable', onwritable)
+      signal?.addEventListener('abort', onabort)
+    })
+    await this.base.append(op, { optimistic: true })
+    await writable
+    await this.refresh()
+  }
+
+  /** Owner only: removes a member's writer and records it. */
+  async remove (writerKey: string): Promise<MemberRecord> {
+    if (!this.isOwner) throw MeshError.NOT_OWNER('remove members')
+    const member = this.memberList.find((m) => m.writerKey === writerKey)
+    if (member === undefined) throw MeshError.MEMBER_UNKNOWN(writerKey.slice(0, 12))
+    if (member.role === 'owner') throw MeshError.BAD_INPUT('member', 'the owner cannot be removed')
+    await this.base.append(signMemberRemove(this.base.key, writerKey, Date.now(), this.identity.signing.secretKey))
+    await this.refresh()
+    return member
+  }
+
+  /** Resolves when pred() holds, re-checked on every view update. */
+  async until (pred: () => boolean, signal?: AbortSignal): Promise<void> {
+    if (pred()) return
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => { if (pred()) { cleanup(); resolve() } }
+      const onabort = (): void => { cleanup(); reject(MeshError.TIMEOUT('waiting for the mesh view')) }
+      const cleanup = (): void => { this.off('members', check); signal?.removeEventListener('abort', onabort) }
+      this.on('members', check)
+      signal?.addEventListener('abort', onabort)
+      check()
+    })
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.base.close()
+  }
+}
+
+function noop (): void {}

@@ -1,0 +1,17 @@
+// The mesh's hyperbee view and its key layout.
+import Hyperbee from 'hyperbee'
+
+export type View = Hyperbee<unknown>
+
+export const KEYS = {
+  owner: 'meta/owner',
+  member: (writerKey: string) => 'members/' + writerKey,
+  membersRange: { gt: 'members/', lt: 'members0' },
+  invite: (invitePublicKey: string) => 'invites/' + invitePublicKey,
+  removed: (writerKey: string) => 'removed/' + writerKey,
+  removedRange: { gt: 'removed/', lt: 'removed0' }
+} as const
+
+export function openView (store: { get (name: string | object): unknown }): View {
+  return new Hyperbee<unknown>(store.get('view'), { keyEncoding: 'utf-8', valueEncoding: 'json', extension: false })
+}

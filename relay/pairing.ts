@@ -1,0 +1,76 @@
+// Verifies blind-pairing requests against the ledger: known, not revoked, uses left, not expired.
+// A repeated request from the same candidate gets the same answer; an unknown one gets silence
+// (blind-pairing cannot answer a request it cannot open).
+import type { MemberRequest } from 'blind-pairing'
+import { decodeMemberKeys } from '../protocol/invite.js'
+import { toHex, fromHex } from '../protocol/crypto.js'
+import type { Relay } from './relay.js'
+
+const STATUS_REJECTED = 1
+const STATUS_USED = 2
+const STATUS_EXPIRED = 3
+
+export class PairingVerifier {
+  private readonly relay: Relay
+
+  constructor (relay: Relay) {
+    this.relay = relay
+  }
+
+  onrequest (request: MemberRequest): void {
+    try {
+      this.verify(request)
+    } catch {
+      this.relay.refuse('malformed')
+    }
+  }
+
+  private verify (request: MemberRequest): void {
+    const ledger = this.relay.ledger
+    const invite = ledger.invite(toHex(request.inviteId))
+    if (invite === null) {
+      this.relay.refuse('unknown')
+      return
+    }
+    let userData: Buffer
+    try {
+      userData = request.open(fromHex(invite.publicKey))
+    } catch {
+      this.relay.refuse('bad_signature')
+      return
+    }
+    const keys = decodeMemberKeys(userData)
+    if (keys === null) {
+      this.relay.refuse('malformed')
+      request.deny({ status: STATUS_REJECTED })
+      return
+    }
+    const writerKey = toHex(keys.writerKey)
+    const swarmKey = toHex(keys.swarmKey)
+    const mesh = ledger.mesh(invite.meshKey)
+    const confirm = (): void => {
+      request.confirm({ key: fromHex(invite.meshKey), additional: { data: fromHex(invite.additionalData), signature: fromHex(invite.additionalSignature) } })
+    }
+
+    if (invite.redemptions.some((r) => r.writerKey === writerKey && r.swarmKey === swarmKey)) return confirm()
+    if (invite.revoked || mesh === null) {
+      this.relay.refuse('revoked')
+      return request.deny({ status: STATUS_REJECTED })
+    }
+    if (invite.redemptions.length >= invite.uses) {
+      this.relay.refuse('used')
+      return request.deny({ status: STATUS_USED })
+    }
+    if (invite.expires <= Date.now()) {
+      this.relay.refuse('expired')
+      return request.deny({ status: STATUS_EXPIRED })
+    }
+    invite.redemptions.push({ writerKey, swarmKey, at: Date.now() })
+    mesh.members[swarmKey] = { swarmKey, writerKey, signingKey: toHex(keys.signingKey), role: invite.role, joinedAt: Date.now(), invite: invite.id }
+    delete mesh.removed[swarmKey]
+    ledger.save()
+    this.relay.counters.redeemed++
+    confirm()
+    this.relay.broadcastRoster(invite.meshKey)
+  }
+}
