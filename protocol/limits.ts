@@ -18,3 +18,5 @@ export const DEFAULT_RELAY_PORT = 49737
 export const DEFAULT_HTTP_PORT = 8080
 export const DEFAULT_INVITE_EXPIRY_MS = 7 * 24 * 3600 * 1000
 export const MIN_DHT_NODES = 5
+/** hyperdht turns port 0 into 49737; an empty port range makes it bind a free port instead. */
+export const ANY_UDP_PORT: [number, number] = [0, 0]

@@ -2,7 +2,7 @@
 // NAT checks settle (fewer than 5 nodes intermittently kills connections between processes).
 import HyperDHT from 'hyperdht'
 import type { Address } from 'hyperdht'
-import { MIN_DHT_NODES } from '../protocol/limits.js'
+import { MIN_DHT_NODES, ANY_UDP_PORT } from '../protocol/limits.js'
 
 export interface PrivateDhtOptions {
   host: string
@@ -23,12 +23,12 @@ export class PrivateDht {
 
   async ready (): Promise<void> {
     const { host, port, publicHost } = this.opts
-    const first = new HyperDHT({ ephemeral: false, firewalled: false, bootstrap: [], port, host })
+    const first = new HyperDHT({ ephemeral: false, firewalled: false, bootstrap: [], port: port === 0 ? ANY_UDP_PORT : port, anyPort: false, host })
     this.nodes.push(first)
     await first.fullyBootstrapped()
     this.bootstrap = [{ host: publicHost, port: first.address().port }]
     while (this.nodes.length < this.opts.nodes) {
-      const node = new HyperDHT({ ephemeral: false, firewalled: false, bootstrap: this.bootstrap, host })
+      const node = new HyperDHT({ ephemeral: false, firewalled: false, bootstrap: this.bootstrap, port: ANY_UDP_PORT, host })
       this.nodes.push(node)
       await node.fullyBootstrapped()
     }
@@ -36,7 +36,7 @@ export class PrivateDht {
 
   /** A new ephemeral node on this DHT, for the relay's own servers. */
   createNode (): HyperDHT {
-    return new HyperDHT({ bootstrap: this.bootstrap, host: this.opts.host })
+    return new HyperDHT({ bootstrap: this.bootstrap, port: ANY_UDP_PORT, host: this.opts.host })
   }
 
   get port (): number {

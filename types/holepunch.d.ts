@@ -120,7 +120,8 @@ declare module 'hyperdht' {
   export interface DHTOptions {
     bootstrap?: Array<string | Address>
     host?: string
-    port?: number
+    port?: number | [number, number]
+    anyPort?: boolean
     ephemeral?: boolean
     firewalled?: boolean
     keyPair?: KeyPair

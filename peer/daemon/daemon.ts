@@ -24,7 +24,7 @@ export interface DaemonOptions {
   label?: string
 }
 
-export const VERSION = '0.1.0'
+export { VERSION } from '../cli/version.js'
 
 export class Daemon extends EventEmitter {
   readonly paths: HomePaths

@@ -26,6 +26,14 @@ const MeshParams = z.object({ mesh: meshName })
 const RevokeParams = z.object({ mesh: meshName, id: z.string().min(4, 'must be at least 4 characters of the invite id').max(64).regex(/^[0-9a-fA-F]+$/, 'must be hex') })
 const JoinParams = z.object({ link: z.string().min(1, 'must not be empty').max(4096, 'is too long to be an invite link') })
 const KickParams = z.object({ mesh: meshName, member: z.string().min(1, 'must not be empty').max(128) })
+const WaitParams = z.object({
+  mesh: meshName,
+  members: z.number().int().min(0).optional(),
+  connected: z.number().int().min(0).optional(),
+  refused: z.number().int().min(0).optional(),
+  relay: z.boolean().optional(),
+  timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
+})
 const LeaveParams = z.object({ mesh: z.string().min(1, 'must name the mesh to leave').max(LIMITS.meshName), force: z.boolean().default(false) })
 
 export function registerHandlers (daemon: Daemon): void {
@@ -101,6 +109,35 @@ export function registerHandlers (daemon: Daemon): void {
     const res = await daemon.networkOf(mesh).relay.request<{ now: number }>('ping', {}, 5000)
     const rtt = Date.now() - started
     return { mesh: mesh.name, rttMs: rtt, skewMs: res.now - (started + rtt / 2) }
+  })
+
+  ipc.handle('wait', async (params) => {
+    const p = parse(WaitParams, params, 'wait')
+    const mesh = daemon.resolveMesh(p.mesh)
+    const network = daemon.networkOf(mesh)
+    const holds = (): boolean =>
+      (p.members === undefined || mesh.members.length >= p.members) &&
+      (p.connected === undefined || network.connectedPeers(mesh).length >= p.connected) &&
+      (p.refused === undefined || network.refused.count >= p.refused) &&
+      (p.relay === undefined || network.relay.connected === p.relay)
+    if (!holds()) {
+      await new Promise<void>((resolve, reject) => {
+        const check = (): void => { if (holds()) { cleanup(); resolve() } }
+        const timer = setTimeout(() => { cleanup(); reject(MeshError.TIMEOUT(`waiting for ${JSON.stringify(p)}`)) }, p.timeoutMs)
+        const cleanup = (): void => {
+          clearTimeout(timer)
+          mesh.off('members', check)
+          for (const e of ['peers', 'refused', 'roster']) network.off(e, check)
+          network.relay.off('open', check)
+          network.relay.off('close', check)
+        }
+        mesh.on('members', check)
+        for (const e of ['peers', 'refused', 'roster']) network.on(e, check)
+        network.relay.on('open', check)
+        network.relay.on('close', check)
+      })
+    }
+    return meshSummary(daemon, mesh)
   })
 
   ipc.handle('stop', async (_params, conn) => {

@@ -91,8 +91,14 @@ export class IpcServer {
     fs.chmodSync(socketPath, 0o600)
   }
 
+  /** Stops listening and ends every connection (after flushing what was written to it). */
   async close (): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    for (const conn of this.connections) conn.socket.end()
+    const grace = setTimeout(() => { for (const conn of this.connections) conn.socket.destroy() }, 1000)
+    grace.unref()
+    await closed
+    clearTimeout(grace)
   }
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../../protocol/invite.js'
 import { keyPair, randomBytes, toHex, fromHex, relayTopic } from '../../protocol/crypto.js'
 import { signOwnerRequest, type InviteInfo, type InviteState } from '../../protocol/relay-wire.js'
+import { ANY_UDP_PORT } from '../../protocol/limits.js'
 import type { MemberRecord } from '../../protocol/ops.js'
 
 const RELAY_CONNECT_MS = 10_000
@@ -36,7 +37,7 @@ export function parseRelaySpec (value: string): RelaySpec {
 /** Finds the key of the relay at host:port: it announces it on its own DHT. */
 export async function discoverRelayKey (addresses: string[], timeoutMs = RELAY_CONNECT_MS): Promise<Buffer> {
   const bootstrap = addresses.map(parseHostPort).filter((a) => a !== null)
-  const dht = new HyperDHT({ bootstrap, ...(bootstrap.every((a) => isLoopback(a.host)) ? { host: '127.0.0.1' } : {}) })
+  const dht = new HyperDHT({ bootstrap, port: ANY_UDP_PORT, ...(bootstrap.every((a) => isLoopback(a.host)) ? { host: '127.0.0.1' } : {}) })
   const found = new Map<string, Buffer>()
   const timer = setTimeout(() => { query.destroy() }, timeoutMs)
   const query = dht.lookup(relayTopic())
@@ -196,7 +197,7 @@ export async function joinMesh (daemon: Daemon, linkText: string): Promise<Mesh>
 /** Pairs with the relay through a short-lived swarm of its own (no firewall in the way). */
 async function pair (addresses: string[], invite: Buffer, userData: Buffer): Promise<PairedResult> {
   const bootstrap = addresses.map(parseHostPort).filter((a) => a !== null)
-  const dht = new HyperDHT({ bootstrap, ...(bootstrap.every((a) => isLoopback(a.host)) ? { host: '127.0.0.1' } : {}) })
+  const dht = new HyperDHT({ bootstrap, port: ANY_UDP_PORT, ...(bootstrap.every((a) => isLoopback(a.host)) ? { host: '127.0.0.1' } : {}) })
   const swarm = new Hyperswarm({ dht })
   swarm.on('connection', (conn) => { conn.on('error', () => {}) })
   const pairing = new BlindPairing(swarm, { poll: 1000 })

@@ -10,6 +10,7 @@ import type { Mesh } from '../mesh/mesh.js'
 import { parseHostPort } from '../../protocol/invite.js'
 import { toHex, fromHex } from '../../protocol/crypto.js'
 import type { RosterEntry, RosterUpdate } from '../../protocol/relay-wire.js'
+import { ANY_UDP_PORT } from '../../protocol/limits.js'
 
 const BACKOFFS = [250, 1000, 3000, 10_000]
 
@@ -44,7 +45,7 @@ export class Network extends EventEmitter {
     this.store = opts.store
     const bootstrap = opts.addresses.map((a) => parseHostPort(a)).filter((a) => a !== null)
     const loopback = bootstrap.every((a) => isLoopback(a.host))
-    const dht = new HyperDHT({ bootstrap, ...(loopback ? { host: '127.0.0.1' } : {}) })
+    const dht = new HyperDHT({ bootstrap, port: ANY_UDP_PORT, ...(loopback ? { host: '127.0.0.1' } : {}) })
     this.swarm = new Hyperswarm({
       dht,
       keyPair: opts.keyPair,

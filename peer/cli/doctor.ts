@@ -1,0 +1,55 @@
+// `claudemesh doctor`: checks with a fix for each failure.
+import fs from 'node:fs'
+import { homePaths } from '../daemon/home.js'
+import { connectDaemon, startDaemon } from './daemon-client.js'
+
+export interface Check { name: string, ok: boolean, detail: string, fix: string }
+
+const MAX_SKEW_MS = 60_000
+
+export async function runDoctor (): Promise<Check[]> {
+  const paths = homePaths()
+  const checks: Check[] = []
+  const major = Number(process.versions.node.split('.')[0])
+  checks.push({ name: 'node', ok: major >= 20, detail: `Node.js ${process.versions.node}`, fix: 'install Node.js 20 or newer' })
+
+  let mode: number | null = null
+  try { mode = fs.statSync(paths.root).mode & 0o777 } catch {}
+  checks.push(mode === null
+    ? { name: 'home', ok: true, detail: `${paths.root} does not exist yet (made on first use)`, fix: '' }
+    : { name: 'home', ok: (mode & 0o077) === 0, detail: `${paths.root} mode ${mode.toString(8)}`, fix: `chmod 700 ${paths.root}` })
+
+  let client = await connectDaemon(paths)
+  if (client === null) {
+    try {
+      await startDaemon(paths)
+      client = await connectDaemon(paths)
+    } catch (err) {
+      checks.push({ name: 'daemon', ok: false, detail: (err as Error).message, fix: `read ${paths.log}, then run \`claudemesh daemon start\`` })
+      return checks
+    }
+  }
+  if (client === null) {
+    checks.push({ name: 'daemon', ok: false, detail: 'its socket does not answer', fix: `read ${paths.log}, then run \`claudemesh daemon stop\` and \`claudemesh daemon start\`` })
+    return checks
+  }
+  try {
+    const status = await client.request<{ pid: number, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean } }> }>('status')
+    let sockMode = 0
+    try { sockMode = fs.statSync(paths.socket).mode & 0o777 } catch {}
+    checks.push({ name: 'daemon', ok: (sockMode & 0o077) === 0, detail: `running, pid ${status.pid}, socket mode ${sockMode.toString(8)}`, fix: `chmod 600 ${paths.socket}` })
+    for (const mesh of status.meshes) {
+      try {
+        const ping = await client.request<{ rttMs: number, skewMs: number }>('relay.ping', { mesh: mesh.name })
+        checks.push({ name: `relay ${mesh.name}`, ok: true, detail: `${mesh.relay.addresses.join(', ')} answers in ${ping.rttMs} ms`, fix: '' })
+        const skew = Math.round(ping.skewMs)
+        checks.push({ name: `clock ${mesh.name}`, ok: Math.abs(skew) <= MAX_SKEW_MS, detail: `${skew} ms from the relay's clock`, fix: 'turn on time sync (for example `timedatectl set-ntp true`); invites and owner requests depend on the clock' })
+      } catch (err) {
+        checks.push({ name: `relay ${mesh.name}`, ok: false, detail: (err as Error).message, fix: `check that the relay at ${mesh.relay.addresses.join(', ')} runs and that its UDP port is reachable from here` })
+      }
+    }
+  } finally {
+    client.close()
+  }
+  return checks
+}

@@ -1,0 +1,239 @@
+// The `claudemesh` command line. Every command is a thin client of the daemon's IPC, except
+// `relay` (runs a relay in this process) and `doctor` (also checks things without a daemon).
+// Heavy modules are imported inside actions so `--help` stays fast.
+import { Command, Option, InvalidArgumentError } from 'commander'
+import { print, printJson, fail, ago, parseDuration } from './output.js'
+import { VERSION } from './version.js'
+
+interface MeshMember { label: string, role: string, writerKey: string, swarmKey: string, self: boolean, connected: boolean, online: boolean }
+interface MeshSummary { name: string, key: string, owner: boolean, relay: { addresses: string[], embedded: boolean, connected: boolean }, members: MeshMember[], online: number }
+
+async function call<T> (method: string, params: object = {}): Promise<T> {
+  const { daemonClient } = await import('./daemon-client.js')
+  const client = await daemonClient()
+  try {
+    return await client.request<T>(method, params)
+  } finally {
+    client.close()
+  }
+}
+
+function positiveInt (field: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${field} must be a whole number from 1 to ${max}.`)
+    return n
+  }
+}
+
+function duration (value: string): number {
+  const ms = parseDuration(value)
+  if (ms === null) throw new InvalidArgumentError('use a number with a unit: 30m, 12h, 7d or 2w.')
+  return ms
+}
+
+function memberLine (m: MeshMember): string {
+  const state = m.self ? 'this daemon' : m.connected ? 'connected' : m.online ? 'online' : 'offline'
+  return `  ${m.label.padEnd(28)} ${m.role.padEnd(7)} ${m.writerKey.slice(0, 12)}  ${state}`
+}
+
+function printMesh (mesh: MeshSummary): void {
+  const relay = mesh.relay.embedded ? `embedded relay ${mesh.relay.addresses.join(', ')}` : `relay ${mesh.relay.addresses.join(', ')}`
+  print(`${mesh.name}${mesh.owner ? ' (owner)' : ''}: ${mesh.members.length} member${mesh.members.length === 1 ? '' : 's'}, ${mesh.online} online, ${relay}`)
+  for (const m of mesh.members) print(memberLine(m))
+}
+
+export function buildProgram (): Command {
+  const program = new Command()
+  program
+    .name('claudemesh')
+    .description('Claude Code sessions that work as a team: a peer-to-peer mesh with direct messages, presence, shared state, memory and files. A small relay, run by the mesh owner, only verifies invites and bootstraps presence; everything else travels directly between peers, encrypted.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Data lives in $CLAUDEMESH_HOME (default ~/.claudemesh). Several homes on one machine are independent members.
+
+Examples:
+  claudemesh create team                       a mesh with a relay embedded in this machine's daemon
+  claudemesh create team --relay relay.example.com:49737
+  claudemesh invite --uses 1 --expires 7d       prints a claudemesh://join/... link
+  claudemesh join claudemesh://join/...         on a teammate's machine
+  claudemesh list`)
+
+  program.command('create')
+    .description('Create a new mesh owned by this member and register it with its relay.')
+    .argument('<name>', 'mesh name: letters, digits, ".", "-", "_" (up to 64)')
+    .option('--relay <host:port>', 'use a relay run elsewhere (`claudemesh relay`); also <relay-key>@host:port')
+    .option('--relay-listen <host:port>', 'without --relay: make the embedded relay reachable on this address (for teammates on a LAN)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nWithout --relay, the relay runs embedded in this daemon on loopback: a local mesh for this machine.')
+    .action(async (name: string, opts: { relay?: string, relayListen?: string, json?: boolean }) => {
+      const mesh = await call<MeshSummary>('create', { name, relay: opts.relay ?? null, relayListen: opts.relayListen ?? null })
+      if (opts.json === true) return printJson(mesh)
+      print(`Created mesh ${mesh.name} (${mesh.relay.embedded ? 'embedded relay' : 'relay'} ${mesh.relay.addresses.join(', ')}).`)
+      print('Invite teammates with: claudemesh invite')
+    })
+
+  const invite = program.command('invite')
+    .description('Print an invite link for a mesh you own (single use and expiring by default).')
+    .option('--mesh <name>', 'which mesh (needed when several are joined)')
+    .option('--uses <n>', 'how many members may join with it', positiveInt('--uses', 1000), 1)
+    .option('--expires <duration>', 'how long it stays valid: 30m, 12h, 7d, 2w', duration, 7 * 24 * 3600 * 1000)
+    .addOption(new Option('--role <role>', 'role of members who join with it').choices(['member', 'admin']).default('member'))
+    .option('--json', 'print id, link, expiry and uses as JSON')
+    .addHelpText('after', '\nThe link is a secret: anyone holding it can join until it is used up, expires or is revoked.')
+    .action(async (opts: { mesh?: string, uses: number, expires: number, role: string, json?: boolean }) => {
+      const res = await call<{ id: string, link: string, expires: number, uses: number, role: string, mesh: string }>('invite.create', { mesh: opts.mesh ?? null, uses: opts.uses, expiresMs: opts.expires, role: opts.role })
+      if (opts.json === true) return printJson(res)
+      print(res.link)
+      process.stderr.write(`invite ${res.id.slice(0, 12)} for ${res.mesh}: ${res.uses} use${res.uses === 1 ? '' : 's'}, role ${res.role}, expires ${new Date(res.expires).toISOString()}\n`)
+    })
+
+  invite.command('list')
+    .description('List the invites of a mesh you own, with their state.')
+    .option('--mesh <name>', 'which mesh')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { mesh?: string, json?: boolean }) => {
+      const list = await call<Array<{ id: string, role: string, uses: number, used: number, expires: number, state: string }>>('invite.list', { mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(list)
+      if (list.length === 0) return print('No invites yet. Create one with: claudemesh invite')
+      for (const i of list) print(`${i.id.slice(0, 12)}  ${i.state.padEnd(8)} ${i.used}/${i.uses} used  ${i.role.padEnd(7)} expires ${new Date(i.expires).toISOString()}`)
+    })
+
+  invite.command('revoke')
+    .description('Revoke an invite so nobody can join with it any more.')
+    .argument('<id>', 'invite id or a unique prefix of it (see `claudemesh invite list`)')
+    .option('--mesh <name>', 'which mesh')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, opts: { mesh?: string, json?: boolean }) => {
+      const res = await call<{ id: string, state: string }>('invite.revoke', { mesh: opts.mesh ?? null, id })
+      if (opts.json === true) return printJson(res)
+      print(`Revoked invite ${res.id.slice(0, 12)}.`)
+    })
+
+  program.command('join')
+    .description('Join a mesh with an invite link: pairs through the mesh\'s relay and becomes a member.')
+    .argument('<link>', 'the claudemesh://join/... link from the mesh owner')
+    .option('--json', 'print the mesh and its members as JSON')
+    .action(async (link: string, opts: { json?: boolean }) => {
+      const mesh = await call<MeshSummary>('join', { link })
+      if (opts.json === true) return printJson(mesh)
+      print(`Joined mesh ${mesh.name}.`)
+      printMesh(mesh)
+    })
+
+  program.command('list')
+    .description('List joined meshes with their members and how many are online.')
+    .option('--json', 'print each mesh with its members as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const meshes = await call<MeshSummary[]>('list')
+      if (opts.json === true) return printJson(meshes)
+      if (meshes.length === 0) return print('No mesh joined yet. Create one with `claudemesh create <name>` or join with `claudemesh join <link>`.')
+      meshes.forEach((m, i) => { if (i > 0) print(''); printMesh(m) })
+    })
+
+  program.command('leave')
+    .description('Leave a mesh on this machine: stop syncing it and forget its keys.')
+    .argument('<mesh>', 'mesh name')
+    .option('--force', 'leave even if you own it')
+    .action(async (mesh: string, opts: { force?: boolean }) => {
+      const res = await call<{ left: string }>('leave', { mesh, force: opts.force === true })
+      print(`Left mesh ${res.left}.`)
+    })
+
+  program.command('kick')
+    .description('Remove a member from a mesh you own; every daemon drops its connections.')
+    .argument('<member>', 'member label, or a prefix of its writer or swarm key (see `claudemesh list`)')
+    .option('--mesh <name>', 'which mesh')
+    .option('--json', 'print as JSON')
+    .action(async (member: string, opts: { mesh?: string, json?: boolean }) => {
+      const res = await call<{ mesh: string, removed: MeshMember, relayUpdated: boolean }>('kick', { mesh: opts.mesh ?? null, member })
+      if (opts.json === true) return printJson(res)
+      print(`Removed ${res.removed.label} (${res.removed.writerKey.slice(0, 12)}) from ${res.mesh}.`)
+      if (!res.relayUpdated) print('The relay could not be reached: it will still list the member until you run kick again while it is up.')
+    })
+
+  program.command('status')
+    .description('Show the daemon, relay reachability and connected peers per mesh.')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { connectDaemon } = await import('./daemon-client.js')
+      const client = await connectDaemon()
+      if (client === null) {
+        if (opts.json === true) return printJson({ running: false })
+        return print('Daemon: not running (it starts on demand; or run `claudemesh daemon start`).')
+      }
+      const s = await client.request<{ pid: number, uptimeMs: number, swarmKey: string, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean }, peers: string[], members: number }> }>('status')
+      client.close()
+      if (opts.json === true) return printJson({ running: true, ...s })
+      print(`Daemon: running, pid ${s.pid}, up ${ago(s.uptimeMs)}, key ${s.swarmKey.slice(0, 12)}`)
+      if (s.meshes.length === 0) print('No mesh joined.')
+      for (const m of s.meshes) print(`${m.name}: relay ${m.relay.addresses.join(', ')} ${m.relay.connected ? 'reachable' : 'UNREACHABLE'}; ${m.peers.length} of ${m.members - 1} other member${m.members === 2 ? '' : 's'} connected`)
+    })
+
+  program.command('doctor')
+    .description('Check this machine: node version, home permissions, daemon, relay per mesh, clock skew.')
+    .option('--json', 'print the checks as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { runDoctor } = await import('./doctor.js')
+      const checks = await runDoctor()
+      if (opts.json === true) printJson(checks)
+      else for (const c of checks) print(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.ok ? '' : `\n     fix: ${c.fix}`}`)
+      if (checks.some((c) => !c.ok)) process.exitCode = 1
+    })
+
+  const daemon = program.command('daemon').description('Manage the background daemon by hand (it also starts on demand).')
+  daemon.command('start').description('Start the daemon for this CLAUDEMESH_HOME.').action(async () => {
+    const { startDaemon } = await import('./daemon-client.js')
+    const res = await startDaemon()
+    print(res.started ? `Daemon started, pid ${res.pid}.` : `Daemon already running, pid ${res.pid}.`)
+  })
+  daemon.command('stop').description('Stop the daemon and wait until it has exited.').action(async () => {
+    const { stopDaemon } = await import('./daemon-client.js')
+    const res = await stopDaemon()
+    print(res === null ? 'Daemon was not running.' : `Daemon stopped (pid ${res.pid}).`)
+  })
+  daemon.command('status').description('Is the daemon running? pid, socket and meshes.').option('--json', 'print as JSON').action(async (opts: { json?: boolean }) => {
+    const { connectDaemon } = await import('./daemon-client.js')
+    const { homePaths } = await import('../daemon/home.js')
+    const client = await connectDaemon()
+    if (client === null) {
+      if (opts.json === true) return printJson({ running: false, socket: homePaths().socket })
+      process.exitCode = 3
+      return print('Daemon: not running.')
+    }
+    const s = await client.request<{ pid: number, socket: string, meshes: Array<{ name: string }> }>('status')
+    client.close()
+    if (opts.json === true) return printJson({ running: true, pid: s.pid, socket: s.socket, meshes: s.meshes.map((m) => m.name) })
+    print(`Daemon: running, pid ${s.pid}, socket ${s.socket}, meshes: ${s.meshes.map((m) => m.name).join(', ') || 'none'}`)
+  })
+
+  program.command('relay')
+    .description('Run a relay: DHT bootstrap, invite verification, presence roster, blind-relay fallback, /health and /metrics.')
+    .option('--host <host>', 'address to bind', '0.0.0.0')
+    .option('--port <port>', 'UDP port of the DHT bootstrap (0 picks a free one)', portNumber, 49737)
+    .option('--public-host <host>', 'address written into invite links (default: --host, or 127.0.0.1 for 0.0.0.0)')
+    .option('--http-port <port>', 'port for /health and /metrics (0 picks a free one)', portNumber, 8080)
+    .option('--data <dir>', 'where the ledger and the relay key live', process.env.CLAUDEMESH_RELAY_DATA ?? './relay-data')
+    .action(async (opts: { host: string, port: number, publicHost?: string, httpPort: number, data: string }) => {
+      const { runRelay } = await import('./relay-command.js')
+      await runRelay(opts)
+    })
+
+  return program
+}
+
+function portNumber (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535.')
+  return n
+}
+
+export async function main (argv: string[]): Promise<void> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    fail(err)
+  }
+}
