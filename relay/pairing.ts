@@ -70,7 +70,8 @@ export class PairingVerifier {
     delete mesh.removed[swarmKey]
     ledger.save()
     this.relay.counters.redeemed++
+    // the roster changes for the others when the new member announces itself, not now: dialling it
+    // before its daemon has opened the mesh would only get them refused by its firewall
     confirm()
-    this.relay.broadcastRoster(invite.meshKey)
   }
 }

@@ -9,11 +9,13 @@ import { MeshError } from '../../protocol/errors.js'
 const DAEMON_MAIN = fileURLToPath(new URL('../daemon/main.js', import.meta.url))
 const START_TIMEOUT_MS = 30_000
 
+/** A client of the running daemon, or null when none runs for this home. */
 export async function connectDaemon (paths: HomePaths = homePaths()): Promise<IpcClient | null> {
   try {
     return await IpcClient.connect(paths.socket)
-  } catch {
-    return null
+  } catch (err) {
+    if ((err as { notRunning?: boolean }).notRunning === true) return null
+    throw err
   }
 }
 
@@ -103,12 +105,20 @@ export async function stopDaemon (paths: HomePaths = homePaths()): Promise<{ pid
 
 async function waitForExit (pid: number): Promise<void> {
   const deadline = Date.now() + 15_000
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0)
-    } catch {
-      return
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25))
+  while (Date.now() < deadline && isRunning(pid)) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
+/** True while the process runs; a zombie waiting to be reaped by init counts as exited. */
+export function isRunning (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
   }
 }

@@ -81,6 +81,7 @@ export class Daemon extends EventEmitter {
     if (network !== undefined) return network
     network = new Network({ addresses, relayKey, keyPair: this.swarmKeyPair, store: this.store })
     network.on('relay-error', (err: Error) => this.log(`relay: ${err.message}`))
+    network.on('log', (line: string) => this.log(line))
     this.networks.set(id, network)
     await network.ready()
     return network
@@ -155,11 +156,17 @@ export class Daemon extends EventEmitter {
   async close (): Promise<void> {
     if (this.closing !== null) return this.closing
     this.closing = (async () => {
+      const t0 = Date.now()
       await this.ipc.close().catch(noop)
+      this.log(`close: ipc ${Date.now() - t0}`)
       for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
+      this.log(`close: meshes ${Date.now() - t0}`)
       for (const network of this.networks.values()) await network.close().catch(noop)
+      this.log(`close: networks ${Date.now() - t0}`)
       if (this.embeddedRelay !== null) await this.embeddedRelay.close().catch(noop)
+      this.log(`close: relay ${Date.now() - t0}`)
       await this.store.close().catch(noop)
+      this.log(`close: store ${Date.now() - t0}`)
       try { fs.unlinkSync(this.paths.socket) } catch {}
       try { fs.unlinkSync(this.paths.pid) } catch {}
     })()

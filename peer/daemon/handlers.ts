@@ -116,8 +116,8 @@ export function registerHandlers (daemon: Daemon): void {
     const mesh = daemon.resolveMesh(p.mesh)
     const network = daemon.networkOf(mesh)
     const holds = (): boolean =>
-      (p.members === undefined || mesh.members.length >= p.members) &&
-      (p.connected === undefined || network.connectedPeers(mesh).length >= p.connected) &&
+      (p.members === undefined || mesh.members.length === p.members) &&
+      (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
       (p.refused === undefined || network.refused.count >= p.refused) &&
       (p.relay === undefined || network.relay.connected === p.relay)
     if (!holds()) {

@@ -135,7 +135,10 @@ export class IpcClient {
     return new Promise((resolve, reject) => {
       const socket = net.connect(socketPath)
       socket.once('connect', () => { socket.removeAllListeners('error'); resolve(new IpcClient(socket)) })
-      socket.once('error', (err: NodeJS.ErrnoException) => reject(MeshError.DAEMON_UNREACHABLE(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'it is not running' : err.message)))
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+        reject(Object.assign(MeshError.DAEMON_UNREACHABLE(notRunning ? 'it is not running' : `${socketPath}: ${err.message}`), { notRunning }))
+      })
     })
   }
 

@@ -55,7 +55,11 @@ export class Network extends EventEmitter {
       relayThrough: (force) => force ? opts.relayKey : null
     })
     this.swarm.on('connection', (conn: NoiseSocket) => this.onconnection(conn))
-    this.swarm.on('ban', () => { this.refused.count++; this.emit('refused') })
+    this.swarm.on('ban', (info: { publicKey: Buffer }) => {
+      this.refused.count++
+      this.emit('log', `firewall refused ${toHex(info.publicKey).slice(0, 8)} (not a member)`)
+      this.emit('refused')
+    })
     this.relay = new RelayClient(dht, opts.keyPair, opts.relayKey, opts.addresses.join(', '))
     this.relay.on('open', () => { this.announceAll() })
     this.relay.on('push', (event: string, data: unknown) => {
@@ -67,8 +71,8 @@ export class Network extends EventEmitter {
     return toHex(relayKey) + '@' + [...addresses].sort().join(',')
   }
 
+  /** Connects to the relay. The swarm listens only once a mesh is added, so it never refuses a member it could not know yet. */
   async ready (): Promise<void> {
-    await this.swarm.listen()
     this.relay.start()
   }
 
@@ -88,6 +92,7 @@ export class Network extends EventEmitter {
 
   async addMesh (mesh: Mesh): Promise<void> {
     this.meshes.set(mesh.keyHex, mesh)
+    await this.swarm.listen()
     mesh.on('members', () => this.reconcile())
     for (const conn of this.swarm.connections) this.attach(conn)
     this.reconcile()
@@ -135,6 +140,7 @@ export class Network extends EventEmitter {
   private onroster (update: RosterUpdate): void {
     if (!this.meshes.has(update.meshKey) || !Array.isArray(update.members)) return
     this.rosters.set(update.meshKey, update.members)
+    this.emit('log', `roster ${update.meshKey.slice(0, 8)}: ${update.members.map((m) => m.swarmKey.slice(0, 8) + (m.online ? '+' : '-')).join(' ')}`)
     this.reconcile()
     this.emit('roster', update.meshKey)
   }
@@ -151,7 +157,10 @@ export class Network extends EventEmitter {
     for (const key of wanted) {
       if (!this.allowed(key)) continue
       const info = this.swarm.peers.get(key)
-      if (info !== undefined && info.banned) info.ban(false)
+      if (info !== undefined && info.banned) {
+        this.emit('log', `un-ban ${key.slice(0, 8)}`)
+        info.ban(false)
+      }
       this.swarm.joinPeer(fromHex(key))
     }
     for (const conn of this.swarm.connections) {
@@ -171,11 +180,13 @@ export class Network extends EventEmitter {
     const key = toHex(conn.remotePublicKey)
     if (!this.allowed(key)) {
       this.refused.count++
+      this.emit('log', `refused connection from ${key.slice(0, 8)} (not a member)`)
       conn.destroy()
       this.emit('refused')
       return
     }
-    conn.on('close', () => this.emit('peers'))
+    this.emit('log', `connected ${key.slice(0, 8)}`)
+    conn.on('close', () => { this.emit('log', `disconnected ${key.slice(0, 8)}`); this.emit('peers') })
     this.attach(conn)
     this.emit('peers')
   }

@@ -1,0 +1,254 @@
+// Benchmark: how long joining a mesh, starting the daemon and printing --help take, measured on the
+// real CLI, daemons and relay as separate processes on loopback. Prints numbers, never pass/fail.
+//
+//   npm run bench:join [-- --runs N]     (default 10 runs per figure)
+//
+// Writes bench/results/join.json. Every process and temp folder it starts is torn down, even on error.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawn } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { Member, startRelay, cli, tmpDir, type CliResult } from '../test/helpers/cli.js'
+
+const RESULTS = fileURLToPath(new URL('../../bench/results/join.json', import.meta.url))
+const MESH = 'bench'
+
+/** The teardown interface the test helpers expect, run in `order` (then last-in, first-out). */
+class Teardowns {
+  private readonly fns: Array<{ fn: () => unknown, order: number, seq: number }> = []
+
+  teardown (fn: () => unknown, opts: { order?: number } = {}): void {
+    this.fns.push({ fn, order: opts.order ?? 0, seq: this.fns.length })
+  }
+
+  async run (): Promise<void> {
+    const fns = this.fns.splice(0).sort((a, b) => a.order - b.order || b.seq - a.seq)
+    for (const { fn } of fns) {
+      try { await fn() } catch (err) { console.error(`teardown failed: ${(err as Error).message}`) }
+    }
+  }
+}
+
+interface Stats { n: number, median: number, p95: number, min: number, max: number, mean: number, samples: number[] }
+
+/** Nearest-rank percentile of sorted samples. */
+function percentile (sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
+}
+
+function stats (samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const round = (x: number): number => Math.round(x * 10) / 10
+  const mid = sorted.length / 2
+  const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2
+  return {
+    n: sorted.length,
+    median: round(median),
+    p95: round(percentile(sorted, 95)),
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1]),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+    samples: samples.map(round)
+  }
+}
+
+async function timed<T> (fn: () => Promise<T>): Promise<{ ms: number, value: T }> {
+  const start = performance.now()
+  const value = await fn()
+  return { ms: performance.now() - start, value }
+}
+
+function check (res: CliResult, what: string): CliResult {
+  if (res.code !== 0) throw new Error(`${what} exited with ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`)
+  return res
+}
+
+/** Spawns a process and resolves with its exit code once it has exited. */
+function run (cmd: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' })
+    child.on('error', reject)
+    child.on('close', (code) => resolve(code ?? -1))
+  })
+}
+
+function parseRuns (argv: string[]): number {
+  const i = argv.indexOf('--runs')
+  if (i === -1) return 10
+  const n = Number(argv[i + 1])
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error('--runs must be a whole number from 1 to 1000')
+  return n
+}
+
+/** Wall time of a spawned command, `runs` times, after one discarded warm-up run. */
+async function spawnTimes (runs: number, once: () => Promise<unknown>): Promise<number[]> {
+  await once()
+  const out: number[] = []
+  for (let i = 0; i < runs; i++) out.push((await timed(once)).ms)
+  return out
+}
+
+async function benchNodeBaseline (runs: number): Promise<number[]> {
+  return await spawnTimes(runs, async () => {
+    if (await run(process.execPath, ['-e', '']) !== 0) throw new Error('node -e "" failed')
+  })
+}
+
+async function benchHelp (t: Teardowns, runs: number): Promise<number[]> {
+  const home = tmpDir(t, 'cm-bench-help-')
+  return await spawnTimes(runs, async () => check(await cli(home, ['--help']), 'claudemesh --help'))
+}
+
+interface Mesh { relay: string, owner: Member, existing: Member[] }
+
+/** A relay process, an owner that creates a mesh on it, and one more member: two online. */
+async function setupMesh (t: Teardowns): Promise<Mesh> {
+  const relay = await startRelay(t)
+  const relaySpec = `${relay.key}@${relay.address}`
+  const owner = new Member(t, 'owner')
+  await owner.json('create', MESH, '--relay', relaySpec)
+  const peer = new Member(t, 'peer')
+  check(await peer.run('join', await mintInvite(owner)), 'join (existing member)')
+  await peer.wait({ mesh: MESH, connected: 1 })
+  await owner.wait({ mesh: MESH, connected: 1 })
+  return { relay: relaySpec, owner, existing: [owner, peer] }
+}
+
+async function mintInvite (owner: Member): Promise<string> {
+  const res = await owner.json<{ link: string }>('invite', '--mesh', MESH)
+  return res.link
+}
+
+interface JoinSample { joinMs: number, connectedMs: number }
+
+/** One fresh member: invite, `claudemesh join`, then wait in its daemon until connected to everyone online. */
+async function joinOnce (t: Teardowns, mesh: Mesh, i: number): Promise<{ sample: JoinSample, member: Member }> {
+  const member = new Member(t, `joiner${i}`)
+  const link = await mintInvite(mesh.owner)
+  const start = performance.now()
+  check(await member.run('join', link), `join run ${i}`)
+  const joinMs = performance.now() - start
+  await member.wait({ mesh: MESH, connected: mesh.existing.length })
+  const connectedMs = performance.now() - start
+  return { sample: { joinMs, connectedMs }, member }
+}
+
+/** Returns the samples and the home of the last joiner (stopped), for the daemon start-up runs. */
+async function benchJoin (t: Teardowns, mesh: Mesh, runs: number): Promise<{ samples: JoinSample[], last: Member }> {
+  const samples: JoinSample[] = []
+  let last: Member | null = null
+  for (let i = 0; i < runs; i++) {
+    const { sample, member } = await joinOnce(t, mesh, i)
+    await member.stop()
+    samples.push(sample)
+    last = member
+    process.stdout.write(`  join run ${i + 1}/${runs}: join ${sample.joinMs.toFixed(0)} ms, connected ${sample.connectedMs.toFixed(0)} ms\n`)
+  }
+  if (last === null) throw new Error('no join run')
+  return { samples, last }
+}
+
+/** `claudemesh daemon start` on a given home, then stop it. Optionally times reconnection too. */
+async function startOnce (member: Member, reconnect: number | null): Promise<{ startMs: number, reconnectMs: number | null }> {
+  try {
+    const start = performance.now()
+    check(await member.run('daemon', 'start'), 'daemon start')
+    const startMs = performance.now() - start
+    if (reconnect === null) return { startMs, reconnectMs: null }
+    await member.wait({ mesh: MESH, connected: reconnect })
+    return { startMs, reconnectMs: performance.now() - start }
+  } finally {
+    await member.stop()
+  }
+}
+
+async function benchDaemonFresh (t: Teardowns, runs: number): Promise<number[]> {
+  const out: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const member = new Member(t, `fresh${i}`)
+    out.push((await startOnce(member, null)).startMs)
+  }
+  return out
+}
+
+async function benchDaemonJoined (member: Member, mesh: Mesh, runs: number): Promise<{ start: number[], reconnect: number[] }> {
+  const start: number[] = []
+  const reconnect: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const res = await startOnce(member, mesh.existing.length)
+    start.push(res.startMs)
+    reconnect.push(res.reconnectMs ?? NaN)
+  }
+  return { start, reconnect }
+}
+
+function printTable (rows: Array<[string, Stats]>): void {
+  const width = Math.max(...rows.map(([name]) => name.length))
+  const num = (x: number): string => x.toFixed(1).padStart(9)
+  console.log(`\n${'measurement'.padEnd(width)}  ${'n'.padStart(3)} ${'median ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)}`)
+  for (const [name, s] of rows) console.log(`${name.padEnd(width)}  ${String(s.n).padStart(3)} ${num(s.median)} ${num(s.p95)} ${num(s.min)} ${num(s.max)}`)
+}
+
+function writeResults (runs: number, rows: Array<[string, Stats]>, loadBefore: number[]): void {
+  fs.mkdirSync(path.dirname(RESULTS), { recursive: true })
+  const doc = {
+    bench: 'join',
+    date: new Date().toISOString(),
+    runs,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    loadavg: { before: loadBefore, after: os.loadavg() },
+    unit: 'ms',
+    percentile: 'nearest-rank',
+    results: Object.fromEntries(rows)
+  }
+  fs.writeFileSync(RESULTS, JSON.stringify(doc, null, 2) + '\n')
+  console.log(`\nwrote ${path.relative(process.cwd(), RESULTS) || RESULTS}`)
+}
+
+async function bench (t: Teardowns, runs: number): Promise<Array<[string, Stats]>> {
+  console.log(`claudemesh join bench: ${runs} run${runs === 1 ? '' : 's'} per figure, node ${process.version}, ${os.cpus().length} cpus`)
+  const rows: Array<[string, Stats]> = []
+  rows.push(['node -e "" (baseline)', stats(await benchNodeBaseline(runs))])
+  rows.push(['claudemesh --help', stats(await benchHelp(t, runs))])
+  rows.push(['daemon start (fresh home)', stats(await benchDaemonFresh(t, runs))])
+  const mesh = await setupMesh(t)
+  console.log(`mesh ready: relay ${mesh.relay}, ${mesh.existing.length} members online`)
+  const join = await benchJoin(t, mesh, runs)
+  rows.push(['join command', stats(join.samples.map((s) => s.joinMs))])
+  rows.push([`join -> connected to ${mesh.existing.length}`, stats(join.samples.map((s) => s.connectedMs))])
+  const joined = await benchDaemonJoined(join.last, mesh, runs)
+  rows.push(['daemon start (1 mesh)', stats(joined.start)])
+  rows.push([`daemon start -> connected to ${mesh.existing.length}`, stats(joined.reconnect)])
+  return rows
+}
+
+async function main (): Promise<void> {
+  const runs = parseRuns(process.argv.slice(2))
+  const t = new Teardowns()
+  const interrupted = (signal: NodeJS.Signals): void => {
+    console.error(`\n${signal}: tearing down`)
+    t.run().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', interrupted)
+  process.once('SIGTERM', interrupted)
+  const loadBefore = os.loadavg()
+  try {
+    const rows = await bench(t, runs)
+    printTable(rows)
+    console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+    writeResults(runs, rows, loadBefore)
+  } finally {
+    await t.run()
+    process.off('SIGINT', interrupted)
+    process.off('SIGTERM', interrupted)
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`)
+  process.exitCode = 1
+})

@@ -1,0 +1,148 @@
+// Test helpers that drive the real CLI, daemons and relays as separate processes on loopback.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { IpcClient } from '../../peer/daemon/ipc.js'
+import { homePaths } from '../../peer/daemon/home.js'
+import { stopDaemon } from '../../peer/cli/daemon-client.js'
+
+export const BIN = fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
+
+interface Teardown { teardown (fn: () => unknown, opts?: { order?: number }): void }
+
+export interface CliResult { code: number, stdout: string, stderr: string }
+
+export function tmpDir (t: Teardown, prefix = 'cm-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }), { order: 100 })
+  return dir
+}
+
+/** Runs `claudemesh ...` to completion with the given home. */
+export function cli (home: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, CLAUDEMESH_HOME: home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf-8').on('data', (d: string) => { stdout += d })
+    child.stderr.setEncoding('utf-8').on('data', (d: string) => { stderr += d })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+  })
+}
+
+/** Runs a CLI command that must succeed and print JSON; returns the parsed value. */
+export async function cliJson<T = any> (home: string, args: string[], env: Record<string, string> = {}): Promise<T> {
+  const res = await cli(home, [...args, '--json'], env)
+  if (res.code !== 0) throw new Error(`claudemesh ${args.join(' ')} failed (${res.code}): ${res.stderr}`)
+  return JSON.parse(res.stdout) as T
+}
+
+/** A member: its own CLAUDEMESH_HOME, whose daemon is stopped (and killed if need be) at teardown. */
+export class Member {
+  readonly home: string
+  readonly label: string
+
+  constructor (t: Teardown, label: string) {
+    this.home = tmpDir(t, `cm-${label}-`)
+    this.label = label
+    t.teardown(() => this.stop(), { order: 10 })
+  }
+
+  get env (): Record<string, string> {
+    return { CLAUDEMESH_LABEL: this.label }
+  }
+
+  run (...args: string[]): Promise<CliResult> {
+    return cli(this.home, args, this.env)
+  }
+
+  json<T = any> (...args: string[]): Promise<T> {
+    return cliJson<T>(this.home, args, this.env)
+  }
+
+  /** A direct IPC request to this member's daemon (which must be running). */
+  async ipc<T = any> (method: string, params: object = {}): Promise<T> {
+    const client = await IpcClient.connect(homePaths(this.home).socket)
+    try {
+      return await client.request<T>(method, params)
+    } finally {
+      client.close()
+    }
+  }
+
+  /** Waits inside the daemon for a condition (event-driven there, no polling here). */
+  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, relay?: boolean, timeoutMs?: number }): Promise<any> {
+    return this.ipc('wait', { timeoutMs: 30_000, ...params })
+  }
+
+  pid (): number | null {
+    try {
+      return Number(fs.readFileSync(homePaths(this.home).pid, 'utf-8').trim())
+    } catch {
+      return null
+    }
+  }
+
+  async stop (): Promise<void> {
+    const pid = this.pid()
+    await stopDaemon(homePaths(this.home)).catch(() => null)
+    if (pid !== null) {
+      try { process.kill(pid, 'SIGKILL') } catch {}
+    }
+  }
+}
+
+export interface RelayProcess {
+  child: ChildProcess
+  key: string
+  address: string
+  port: number
+  httpPort: number
+  data: string
+  kill (signal?: NodeJS.Signals): Promise<void>
+}
+
+/** Starts `claudemesh relay` as its own process on loopback (port 0 unless given) and waits until ready. */
+export async function startRelay (t: Teardown, opts: { data?: string, port?: number } = {}): Promise<RelayProcess> {
+  const data = opts.data ?? tmpDir(t, 'cm-relay-')
+  const child = spawn(process.execPath, [BIN, 'relay', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--http-port', '0', '--data', data], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill(signal)
+    await exited
+  }
+  t.teardown(() => kill('SIGKILL'), { order: 20 })
+  let stderr = ''
+  child.stderr?.setEncoding('utf-8').on('data', (d: string) => { stderr += d })
+  const out = await new Promise<string>((resolve, reject) => {
+    let buffered = ''
+    child.stdout?.setEncoding('utf-8').on('data', (d: string) => {
+      buffered += d
+      if (buffered.includes('claudemesh create')) resolve(buffered)
+    })
+    child.once('exit', (code) => reject(new Error(`relay exited with ${String(code)}: ${stderr}`)))
+  })
+  const key = /key\s+([0-9a-f]{64})/.exec(out)?.[1] ?? ''
+  const address = /dht\s+(\S+)/.exec(out)?.[1] ?? ''
+  const httpPort = Number(/http:\/\/[^:]+:(\d+)/.exec(out)?.[1] ?? 0)
+  return { child, key, address, port: Number(address.split(':')[1]), httpPort, data, kill }
+}
+
+/** Reads a file tree's bytes, for checking what a folder holds. */
+export function readTree (dir: string): Buffer[] {
+  const out: Buffer[] = []
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue
+    out.push(fs.readFileSync(path.join(entry.parentPath, entry.name)))
+  }
+  return out
+}
