@@ -126,8 +126,12 @@ export class Mesh extends EventEmitter {
     await this.refresh()
   }
 
-  /** Appends our join op optimistically and waits until apply() admitted us. */
+  /**
+   * Appends our join op optimistically and waits until apply() admitted us. The op is appended only
+   * once the view holds the owner record, so it causally follows `init` and every peer can verify it.
+   */
   async join (op: JoinOp, signal?: AbortSignal): Promise<void> {
+    await this.until(() => this.ownerRecord !== null, signal)
     const writable = this.base.writable ? Promise.resolve() : new Promise<void>((resolve, reject) => {
       const onwritable = (): void => { cleanup(); resolve() }
       const onabort = (): void => { cleanup(); reject(MeshError.TIMEOUT('waiting for the mesh to admit this member')) }

@@ -1,0 +1,129 @@
+// The relay on its own (in this process, on loopback): owner authentication, roster for members
+// only, malformed frames, health and metrics, a persisted ledger.
+import test from 'brittle'
+import fs from 'node:fs'
+import path from 'node:path'
+import os from 'node:os'
+import HyperDHT from 'hyperdht'
+import { Relay } from '../relay/relay.js'
+import { RelayClient } from '../peer/daemon/relay-client.js'
+import { JsonChannel } from '../protocol/channel.js'
+import { keyPair, randomBytes, toHex } from '../protocol/crypto.js'
+import { signOwnerRequest, RELAY_PROTOCOL } from '../protocol/relay-wire.js'
+import { ANY_UDP_PORT } from '../protocol/limits.js'
+import type { KeyPair } from '../protocol/crypto.js'
+
+interface T { teardown (fn: () => unknown, opts?: { order?: number }): void }
+
+async function relayFor (t: T, dataDir?: string): Promise<Relay> {
+  const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cm-relay-'))
+  if (dataDir === undefined) t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }), { order: 100 })
+  const relay = new Relay({ dataDir: dir, host: '127.0.0.1', port: 0, httpPort: 0 })
+  await relay.ready()
+  t.teardown(() => relay.close(), { order: 50 })
+  return relay
+}
+
+function clientFor (t: T, relay: Relay, kp: KeyPair = keyPair()): RelayClient {
+  const dht = new HyperDHT({ bootstrap: relay.bootstrap, host: '127.0.0.1', port: ANY_UDP_PORT })
+  const client = new RelayClient(dht, kp, relay.publicKey, relay.addresses.join(','))
+  client.start()
+  t.teardown(async () => { await client.close(); await dht.destroy() }, { order: 10 })
+  return client
+}
+
+async function registerMesh (client: RelayClient, owner: KeyPair, swarm: KeyPair): Promise<string> {
+  const meshKey = toHex(randomBytes(32))
+  await client.request('mesh.register', signOwnerRequest('mesh.register', { meshKey, meshName: 'team', swarmKey: toHex(swarm.publicKey), writerKey: toHex(randomBytes(32)), at: Date.now() }, owner))
+  return meshKey
+}
+
+function inviteParams (meshKey: string, at = Date.now()): object {
+  return { meshKey, inviteId: toHex(randomBytes(32)), invitePublicKey: toHex(randomBytes(32)), role: 'member', uses: 1, expires: Date.now() + 60_000, additionalData: 'ab', additionalSignature: toHex(randomBytes(64)), at }
+}
+
+test('owner requests must be signed by the mesh owner; the roster answers members only', { timeout: 60_000 }, async (t) => {
+  const relay = await relayFor(t)
+  const owner = keyPair()
+  const ownerSwarm = keyPair()
+  const ownerClient = clientFor(t, relay, ownerSwarm)
+  const meshKey = await registerMesh(ownerClient, owner, ownerSwarm)
+
+  const registered = await ownerClient.request<{ created: boolean }>('invite.register', signOwnerRequest('invite.register', inviteParams(meshKey), owner))
+  t.is(registered.created, true, 'the owner registers an invite')
+
+  const stranger = keyPair()
+  const strangerClient = clientFor(t, relay, keyPair())
+  await t.exception(strangerClient.request('invite.register', signOwnerRequest('invite.register', inviteParams(meshKey), stranger)), { code: 'NOT_OWNER' }, 'an invite signed by another key is refused')
+  const forgedSig = { ...signOwnerRequest('invite.register', inviteParams(meshKey), stranger), ownerKey: toHex(owner.publicKey) }
+  await t.exception(strangerClient.request('invite.register', forgedSig), { code: 'NOT_OWNER' }, 'a request claiming the owner key with a bad signature is refused')
+  await t.exception(strangerClient.request('invite.list', signOwnerRequest('invite.list', { meshKey, at: Date.now() }, stranger)), { code: 'NOT_OWNER' }, 'invite list needs the owner')
+  await t.exception(ownerClient.request('invite.register', signOwnerRequest('invite.register', inviteParams(meshKey, Date.now() - 48 * 3600 * 1000), owner)), { code: 'BAD_INPUT' }, 'a stale owner request (replay window) is refused')
+  await t.exception(ownerClient.request('invite.register', signOwnerRequest('invite.register', { meshKey, uses: 0 }, owner)), /params\.payload/, 'a malformed payload names the field')
+
+  const list = await ownerClient.request<Array<{ state: string }>>('invite.list', signOwnerRequest('invite.list', { meshKey, at: Date.now() }, owner))
+  t.is(list.length, 1, 'only the owner invite was registered')
+  t.is(list[0].state, 'valid')
+
+  await t.exception(strangerClient.request('roster.list', { meshKey }), { code: 'NOT_A_MEMBER' }, 'a non-member gets no roster')
+  await t.exception(strangerClient.request('roster.announce', { meshKey }), { code: 'NOT_A_MEMBER' }, 'a non-member cannot announce')
+  const roster = await ownerClient.request<{ members: Array<{ swarmKey: string, writerKey: string, online: boolean }> }>('roster.announce', { meshKey })
+  t.alike(roster.members, [{ swarmKey: toHex(ownerSwarm.publicKey), writerKey: roster.members[0].writerKey, online: true }], 'the owner is in the roster, online')
+
+  const health = await (await fetch(`http://127.0.0.1:${String(relay.httpPort)}/health`)).json() as { ok: boolean, online: number, invites: number }
+  t.is(health.ok, true)
+  t.is(health.online, 1, '/health counts online daemons')
+  t.is(health.invites, 1)
+  const metrics = await (await fetch(`http://127.0.0.1:${String(relay.httpPort)}/metrics`)).text()
+  t.ok(/claudemesh_relay_refused_total\{reason="bad_signature"\} [1-9]/.test(metrics), '/metrics counts bad signatures')
+  t.ok(/claudemesh_relay_refused_total\{reason="not_member"\} 2/.test(metrics), '/metrics counts non-member refusals')
+  t.ok(metrics.includes('claudemesh_relay_uptime_seconds'), '/metrics has uptime')
+})
+
+test('a malformed frame closes that channel only; the relay keeps serving', { timeout: 60_000 }, async (t) => {
+  const relay = await relayFor(t)
+  const dht = new HyperDHT({ bootstrap: relay.bootstrap, host: '127.0.0.1', port: ANY_UDP_PORT })
+  t.teardown(() => dht.destroy(), { order: 10 })
+  const socket = dht.connect(relay.publicKey)
+  socket.on('error', () => {})
+  t.teardown(() => socket.destroy(), { order: 5 })
+  const closed = new Promise<void>((resolve) => {
+    const channel = JsonChannel.open(socket, {
+      protocol: RELAY_PROTOCOL,
+      maxFrame: 65536,
+      onopen: () => { channel?.sendRaw(Buffer.from('{not json')) },
+      onframe: () => {},
+      onclose: () => resolve()
+    })
+  })
+  await closed
+  t.pass('the relay closed the channel that sent garbage')
+
+  const client = clientFor(t, relay)
+  const pong = await client.request<{ now: number }>('ping', {})
+  t.ok(pong.now > 0, 'a new client is still served')
+  await t.exception(client.request('no.such.method', {}), { code: 'BAD_INPUT' }, 'an unknown method is a clear error')
+  t.ok(relay.counters.malformedFrames >= 1, 'the malformed frame was counted')
+})
+
+test('the ledger survives a restart of the relay', { timeout: 60_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-relay-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }), { order: 100 })
+  const owner = keyPair()
+  const ownerSwarm = keyPair()
+  const first = await relayFor(t, dir)
+  const key = toHex(first.publicKey)
+  const client = clientFor(t, first, ownerSwarm)
+  const meshKey = await registerMesh(client, owner, ownerSwarm)
+  await client.request('invite.register', signOwnerRequest('invite.register', inviteParams(meshKey), owner))
+  await client.close()
+  await first.close()
+
+  const second = await relayFor(t, dir)
+  t.is(toHex(second.publicKey), key, 'the relay keeps its key across restarts')
+  const again = clientFor(t, second, ownerSwarm)
+  const list = await again.request<unknown[]>('invite.list', signOwnerRequest('invite.list', { meshKey, at: Date.now() }, owner))
+  t.is(list.length, 1, 'the registered invite is still there')
+  const roster = await again.request<{ members: unknown[] }>('roster.list', { meshKey })
+  t.is(roster.members.length, 1, 'the owner is still a member')
+})
