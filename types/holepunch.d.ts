@@ -110,6 +110,7 @@ declare module 'hyperdht' {
     end (data?: Buffer | string): void
     destroy (err?: Error): void
     setKeepAlive (ms: number): void
+    setTimeout (ms: number): void
     opened: Promise<boolean>
   }
   export interface DHTServer extends EventEmitter {

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { IpcClient } from '../daemon/ipc.js'
+import { IpcClient } from '../daemon/ipc-client.js'
 import { homePaths, ensureHome, type HomePaths } from '../daemon/home.js'
 import { MeshError } from '../../protocol/errors.js'
 

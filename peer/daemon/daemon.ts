@@ -99,12 +99,22 @@ export class Daemon extends EventEmitter {
     return network
   }
 
-  /** Opens a mesh from its saved config and joins it to its relay's network. */
-  async openMesh (config: MeshConfig): Promise<Mesh> {
+  /**
+   * Opens a mesh from its config and joins it to its relay's network. `beforeAttach` runs first
+   * (a new mesh registers with its relay there); if it throws, nothing is left open.
+   */
+  async openMesh (config: MeshConfig, beforeAttach?: (mesh: Mesh, network: Network) => Promise<void>): Promise<Mesh> {
     if (config.relay.embedded) await this.startEmbeddedRelay()
     const mesh = new Mesh(this.store, config, { signing: this.signing, swarmKey: this.swarmKeyPair.publicKey, label: this.label })
     await mesh.ready()
     const network = await this.network(config.relay.addresses, fromHex(config.relay.publicKey))
+    try {
+      if (beforeAttach !== undefined) await beforeAttach(mesh, network)
+    } catch (err) {
+      await mesh.close().catch(noop)
+      await this.dropNetworkIfUnused(network).catch(noop)
+      throw err
+    }
     this.meshes.set(config.name, mesh)
     await network.addMesh(mesh)
     return mesh
@@ -158,15 +168,11 @@ export class Daemon extends EventEmitter {
     this.closing = (async () => {
       const t0 = Date.now()
       await this.ipc.close().catch(noop)
-      this.log(`close: ipc ${Date.now() - t0}`)
       for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
-      this.log(`close: meshes ${Date.now() - t0}`)
       for (const network of this.networks.values()) await network.close().catch(noop)
-      this.log(`close: networks ${Date.now() - t0}`)
       if (this.embeddedRelay !== null) await this.embeddedRelay.close().catch(noop)
-      this.log(`close: relay ${Date.now() - t0}`)
       await this.store.close().catch(noop)
-      this.log(`close: store ${Date.now() - t0}`)
+      this.log(`closed in ${Date.now() - t0} ms`)
       try { fs.unlinkSync(this.paths.socket) } catch {}
       try { fs.unlinkSync(this.paths.pid) } catch {}
     })()

@@ -73,18 +73,12 @@ export async function createMesh (daemon: Daemon, name: string, relay: RelaySpec
     owner: true,
     createdAt: Date.now()
   }
-  const mesh = await daemon.openMesh(config)
-  try {
+  const mesh = await daemon.openMesh(config, async (mesh, network) => {
     await mesh.init()
-    const network = daemon.networkOf(mesh)
     await network.relay.request('mesh.register', signOwnerRequest('mesh.register', {
       meshKey: mesh.keyHex, meshName: name, swarmKey: daemon.swarmKey, writerKey: toHex(mesh.base.local.key), at: Date.now()
     }, daemon.signing), RELAY_CONNECT_MS)
-    await network.relay.request('roster.announce', { meshKey: mesh.keyHex })
-  } catch (err) {
-    await daemon.closeMesh(mesh).catch(() => {})
-    throw err
-  }
+  })
   daemon.saveMeshes()
   return mesh
 }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import HyperDHT from 'hyperdht'
 import type { KeyPair, NoiseSocket } from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
+import type { PeerInfo } from 'hyperswarm'
 import type Corestore from 'corestore'
 import { RelayClient } from './relay-client.js'
 import type { Mesh } from '../mesh/mesh.js'
@@ -13,6 +14,7 @@ import type { RosterEntry, RosterUpdate } from '../../protocol/relay-wire.js'
 import { ANY_UDP_PORT } from '../../protocol/limits.js'
 
 const BACKOFFS = [250, 1000, 3000, 10_000]
+const ROSTER_REFRESH_MS = 200
 
 export interface NetworkOptions {
   addresses: string[]
@@ -35,6 +37,9 @@ export class Network extends EventEmitter {
   private readonly meshes = new Map<string, Mesh>()
   /** meshKey -> swarm keys the relay vouches for (it paired them), with online flags */
   private readonly rosters = new Map<string, RosterEntry[]>()
+  /** swarm keys admitted at the last reconcile, to notice newly admitted ones */
+  private admitted = new Set<string>()
+  private rosterRefresh: NodeJS.Timeout | null = null
   /** connection -> keys of the meshes whose wakeup protocol runs on it */
   private readonly attached = new WeakMap<NoiseSocket, Set<string>>()
 
@@ -55,11 +60,7 @@ export class Network extends EventEmitter {
       relayThrough: (force) => force ? opts.relayKey : null
     })
     this.swarm.on('connection', (conn: NoiseSocket) => this.onconnection(conn))
-    this.swarm.on('ban', (info: { publicKey: Buffer }) => {
-      this.refused.count++
-      this.emit('log', `firewall refused ${toHex(info.publicKey).slice(0, 8)} (not a member)`)
-      this.emit('refused')
-    })
+    this.swarm.on('ban', (info: PeerInfo) => { this.onrefused(info) })
     this.relay = new RelayClient(dht, opts.keyPair, opts.relayKey, opts.addresses.join(', '))
     this.relay.on('open', () => { this.announceAll() })
     this.relay.on('push', (event: string, data: unknown) => {
@@ -154,15 +155,17 @@ export class Network extends EventEmitter {
       for (const e of this.rosters.get(mesh.keyHex) ?? []) if (!mesh.isRemoved(e.swarmKey)) wanted.add(e.swarmKey)
     }
     wanted.delete(self)
+    const admitted = new Set<string>()
     for (const key of wanted) {
       if (!this.allowed(key)) continue
+      admitted.add(key)
       const info = this.swarm.peers.get(key)
-      if (info !== undefined && info.banned) {
-        this.emit('log', `un-ban ${key.slice(0, 8)}`)
-        info.ban(false)
-      }
+      if (info !== undefined && info.banned) info.ban(false)
+      // a newly admitted member may sit in a long retry backoff from refused attempts: start afresh
+      if (!this.admitted.has(key) && info !== undefined && !info.banned) this.swarm.leavePeer(fromHex(key))
       this.swarm.joinPeer(fromHex(key))
     }
+    this.admitted = admitted
     for (const conn of this.swarm.connections) {
       const key = toHex(conn.remotePublicKey)
       if (!this.allowed(key)) {
@@ -173,6 +176,28 @@ export class Network extends EventEmitter {
       }
     }
     this.emit('peers')
+  }
+
+  /**
+   * Hyperswarm bans a refused key for good. A key we refuse may be a member admitted a moment ago
+   * that the relay has not told us about yet, so turn the ban into a plain refusal and ask the
+   * relay for a fresh roster; a real stranger is simply refused again on its next attempt.
+   */
+  private onrefused (info: PeerInfo): void {
+    this.refused.count++
+    this.emit('log', `firewall refused ${toHex(info.publicKey).slice(0, 8)} (not a member)`)
+    this.emit('refused')
+    setImmediate(() => { if (!this.swarm.destroyed) info.ban(false) })
+    if (this.rosterRefresh !== null || !this.relay.connected) return
+    this.rosterRefresh = setTimeout(() => {
+      this.rosterRefresh = null
+      for (const mesh of this.meshes.values()) {
+        this.relay.request<{ members: RosterEntry[] }>('roster.list', { meshKey: mesh.keyHex })
+          .then((res) => this.onroster({ meshKey: mesh.keyHex, members: res.members }))
+          .catch(noop)
+      }
+    }, ROSTER_REFRESH_MS)
+    this.rosterRefresh.unref()
   }
 
   private onconnection (conn: NoiseSocket): void {
@@ -206,6 +231,7 @@ export class Network extends EventEmitter {
   }
 
   async close (): Promise<void> {
+    if (this.rosterRefresh !== null) clearTimeout(this.rosterRefresh)
     await this.relay.close()
     await this.swarm.destroy()
   }

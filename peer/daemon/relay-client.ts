@@ -9,6 +9,8 @@ import { RELAY_PROTOCOL, Response, Push } from '../../protocol/relay-wire.js'
 
 const RETRY_MIN_MS = 250
 const RETRY_MAX_MS = 5000
+const KEEPALIVE_MS = 2000
+const DEAD_AFTER_MS = 7000
 
 interface Pending { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout }
 
@@ -39,6 +41,9 @@ export class RelayClient extends EventEmitter {
     const socket = this.dht.connect(this.relayKey, { keyPair: this.keyPair })
     this.socket = socket
     socket.on('error', noop)
+    // a relay that died without closing is noticed within seconds, not after UDX's long idle timeout
+    socket.setKeepAlive(KEEPALIVE_MS)
+    socket.setTimeout(DEAD_AFTER_MS)
     socket.on('open', () => {
       this.retryMs = RETRY_MIN_MS
       this.channel = JsonChannel.open(socket, {

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { IpcClient } from '../../peer/daemon/ipc.js'
+import { IpcClient } from '../../peer/daemon/ipc-client.js'
 import { homePaths } from '../../peer/daemon/home.js'
 import { stopDaemon } from '../../peer/cli/daemon-client.js'
 
