@@ -77,6 +77,10 @@ export class MeshError extends Error {
     return new MeshError('MESH_EXISTS', `A mesh named "${name}" is already joined here. Pick another name or leave it first.`)
   }
 
+  static NO_MESH (): MeshError {
+    return new MeshError('MESH_UNKNOWN', 'No mesh is joined yet: run `claudemesh create <name>` or `claudemesh join <link>`.')
+  }
+
   static MESH_UNKNOWN (name: string, known: string[]): MeshError {
     const list = known.length > 0 ? `Joined meshes: ${known.join(', ')}.` : 'No mesh is joined yet: run `claudemesh create <name>` or `claudemesh join <link>`.'
     return new MeshError('MESH_UNKNOWN', `No joined mesh is named "${name}". ${list}`)

@@ -142,7 +142,7 @@ export class Daemon extends EventEmitter {
     const names = [...this.meshes.keys()]
     if (name === undefined || name === null || name === '') {
       if (this.meshes.size === 1) return [...this.meshes.values()][0]
-      if (this.meshes.size === 0) throw MeshError.MESH_UNKNOWN('(none)', [])
+      if (this.meshes.size === 0) throw MeshError.NO_MESH()
       throw MeshError.BAD_INPUT('mesh', `several meshes are joined (${names.join(', ')}): name one with --mesh`)
     }
     const mesh = this.meshes.get(name)

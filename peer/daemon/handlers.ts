@@ -106,7 +106,7 @@ export function registerHandlers (daemon: Daemon): void {
     const p = parse(MeshParams, params, 'relay ping')
     const mesh = daemon.resolveMesh(p.mesh)
     const started = Date.now()
-    const res = await daemon.networkOf(mesh).relay.request<{ now: number }>('ping', {}, 5000)
+    const res = await daemon.networkOf(mesh).relay.request<{ now: number }>('ping', {}, 2000)
     const rtt = Date.now() - started
     return { mesh: mesh.name, rttMs: rtt, skewMs: res.now - (started + rtt / 2) }
   })
