@@ -126,6 +126,11 @@ export class Relay extends EventEmitter {
     return this.http?.port ?? null
   }
 
+  /** How many relayed connections the blind relay has matched since start. */
+  relayedPairings (): number {
+    return this.blindRelay?.stats.pairings.matched ?? 0
+  }
+
   get publicKey (): Buffer {
     return this.keyPair.publicKey
   }

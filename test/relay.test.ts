@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import os from 'node:os'
 import HyperDHT from 'hyperdht'
+import { Client as BlindRelayClient } from 'blind-relay'
 import { Relay } from '../relay/relay.js'
 import { RelayClient } from '../peer/daemon/relay-client.js'
 import { JsonChannel } from '../protocol/channel.js'
@@ -126,4 +127,29 @@ test('the ledger survives a restart of the relay', { timeout: 60_000 }, async (t
   t.is(list.length, 1, 'the registered invite is still there')
   const roster = await again.request<{ members: unknown[] }>('roster.list', { meshKey })
   t.is(roster.members.length, 1, 'the owner is still a member')
+})
+
+test('the relay runs a blind relay: two peers with the same token are paired', { timeout: 60_000 }, async (t) => {
+  const relay = await relayFor(t)
+  const token = randomBytes(32)
+  const before = relay.relayedPairings()
+  const paired = [true, false].map(async (isInitiator) => {
+    const dht = new HyperDHT({ bootstrap: relay.bootstrap, host: '127.0.0.1', port: ANY_UDP_PORT })
+    t.teardown(() => dht.destroy(), { order: 10 })
+    const socket = dht.connect(relay.publicKey)
+    socket.on('error', () => {})
+    t.teardown(() => socket.destroy(), { order: 5 })
+    const client = BlindRelayClient.from(socket, { id: socket.publicKey }) // the relay scopes sessions by the caller's key
+    const stream = dht.createRawStream()
+    t.teardown(() => (stream as { destroy (): void }).destroy(), { order: 4 })
+    return await new Promise<number>((resolve) => {
+      client.on('pair', (_initiator: boolean, _token: Buffer, _stream: unknown, remoteId: number) => resolve(remoteId))
+      const request = client.pair(isInitiator, token, stream) as { on (e: string, f: () => void): void, resume (): void }
+      request.on('error', () => {})
+      request.resume() // the request is a readable stream: it sends its pair message once read
+    })
+  })
+  const ids = await Promise.all(paired)
+  t.ok(ids.every((id) => Number.isInteger(id)), 'both peers got a relay stream to send through')
+  t.is(relay.relayedPairings(), before + 1, 'the relay matched the pair')
 })

@@ -137,7 +137,7 @@ declare module 'hyperdht' {
     address (): Address
     createServer (opts: object, onconnection?: (socket: NoiseSocket) => void): DHTServer
     createServer (onconnection: (socket: NoiseSocket) => void): DHTServer
-    connect (publicKey: Buffer, opts?: { keyPair?: KeyPair, relayThrough?: Buffer | null }): NoiseSocket
+    connect (publicKey: Buffer, opts?: { keyPair?: KeyPair, relayThrough?: Buffer | null, fastOpen?: boolean, localConnection?: boolean, holepunch?: () => boolean }): NoiseSocket
     createRawStream (opts?: object): unknown
     announce (target: Buffer, keyPair: KeyPair, relayAddresses?: Address[]): { finished (): Promise<void> }
     lookup (target: Buffer): AsyncIterable<{ peers: Array<{ publicKey: Buffer }> }> & { destroy (): void }
@@ -302,6 +302,11 @@ declare module 'blind-relay' {
     accept (stream: unknown, opts?: { id?: Buffer }): { on (event: string, fn: (...args: any[]) => void): void }
     close (): Promise<void>
     stats: { pairings: { matched: number } }
+  }
+  export class Client {
+    static from (stream: unknown, opts?: { id?: Buffer }): Client
+    on (event: 'pair', fn: (isInitiator: boolean, token: Buffer, stream: unknown, remoteId: number) => void): this
+    pair (isInitiator: boolean, token: Buffer, stream: unknown): unknown
   }
 }
 
