@@ -90,6 +90,8 @@ export function decodeInviteLink (text: string): InviteLink {
     throw MeshError.INVITE_MALFORMED('it cannot be decoded')
   }
   if (raw.byteLength <= CHECKSUM_BYTES + 1) throw MeshError.INVITE_MALFORMED('it is cut short')
+  // the last character carries padding bits: a link must be exactly the encoding of its bytes
+  if (z32.encode(raw) !== payload) throw MeshError.INVITE_MALFORMED('it is cut short or a character was changed')
   const encoded = raw.subarray(0, raw.byteLength - CHECKSUM_BYTES)
   const checksum = raw.subarray(raw.byteLength - CHECKSUM_BYTES)
   if (!b4a.equals(hash('linkChecksum', [encoded]).subarray(0, CHECKSUM_BYTES), checksum)) {

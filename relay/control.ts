@@ -194,7 +194,9 @@ export class ControlSession {
     const { inviteId } = parse(InviteStatus, params, 'params')
     const invite = this.relay.ledger.invite(inviteId)
     if (invite === null) return { state: 'unknown' as InviteState }
-    return { state: inviteState(invite), meshName: this.relay.ledger.mesh(invite.meshKey)?.meshName ?? null }
+    // the daemon that redeemed it may pair again (a join retried after a timeout): same answer as before
+    const mine = !invite.revoked && invite.redemptions.some((r) => r.swarmKey === this.swarmKey)
+    return { state: mine ? 'valid' : inviteState(invite), meshName: this.relay.ledger.mesh(invite.meshKey)?.meshName ?? null }
   }
 
   private member (meshKey: string): void {

@@ -10,6 +10,7 @@ import BlindPairing from 'blind-pairing'
 import type { Member } from 'blind-pairing'
 import { Server as BlindRelayServer } from 'blind-relay'
 import { PrivateDht } from './dht.js'
+import { MeshError } from '../protocol/errors.js'
 import { Ledger } from './ledger.js'
 import { ControlSession } from './control.js'
 import { PairingVerifier } from './pairing.js'
@@ -87,7 +88,7 @@ export class Relay extends EventEmitter {
 
     await this.dht.ready()
 
-    this.serverNode = this.dht.createNode()
+    this.serverNode = this.dht.createNode(0)
     const serverNode = this.serverNode
     this.blindRelay = new BlindRelayServer({ createStream: (o) => serverNode.createRawStream({ ...o, framed: true }) })
     this.server = serverNode.createServer({}, (socket) => this.onconnection(socket))
@@ -96,7 +97,7 @@ export class Relay extends EventEmitter {
     this.announceTimer = setInterval(() => { this.announce().catch(noop) }, ANNOUNCE_INTERVAL_MS)
     this.announceTimer.unref()
 
-    this.pairingSwarm = new Hyperswarm({ dht: this.dht.createNode() })
+    this.pairingSwarm = new Hyperswarm({ dht: this.dht.createNode(1) })
     this.pairingSwarm.on('connection', (conn) => { conn.on('error', noop) })
     this.pairing = new BlindPairing(this.pairingSwarm, { poll: this.opts.pairingPoll })
     this.verifier = new PairingVerifier(this)
@@ -104,7 +105,12 @@ export class Relay extends EventEmitter {
 
     if (this.opts.httpPort !== null) {
       this.http = new HttpEndpoint(this, this.opts.httpHost, this.opts.httpPort)
-      await this.http.listen()
+      try {
+        await this.http.listen()
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw MeshError.BAD_INPUT('http-port', `TCP port ${String(this.opts.httpPort)} on ${this.opts.httpHost} is already in use: pick another --http-port`)
+        throw err
+      }
     }
     this.opened = true
   }

@@ -78,7 +78,7 @@ Examples:
     .description('Print an invite link for a mesh you own (single use and expiring by default).')
     .option('--mesh <name>', 'which mesh (needed when several are joined)')
     .option('--uses <n>', 'how many members may join with it', positiveInt('--uses', 1000), 1)
-    .option('--expires <duration>', 'how long it stays valid: 30m, 12h, 7d, 2w', duration, 7 * 24 * 3600 * 1000)
+    .addOption(new Option('--expires <duration>', 'how long it stays valid: 30m, 12h, 7d, 2w').argParser(duration).default(7 * 24 * 3600 * 1000, '7d'))
     .addOption(new Option('--role <role>', 'role of members who join with it').choices(['member', 'admin']).default('member'))
     .option('--json', 'print id, link, expiry and uses as JSON')
     .addHelpText('after', '\nThe link is a secret: anyone holding it can join until it is used up, expires or is revoked.')
@@ -150,7 +150,7 @@ Examples:
       const res = await call<{ mesh: string, removed: MeshMember, relayUpdated: boolean }>('kick', { mesh: opts.mesh ?? null, member })
       if (opts.json === true) return printJson(res)
       print(`Removed ${res.removed.label} (${res.removed.writerKey.slice(0, 12)}) from ${res.mesh}.`)
-      if (!res.relayUpdated) print('The relay could not be reached: it will still list the member until you run kick again while it is up.')
+      if (!res.relayUpdated) print('The relay could not be reached; it will be told as soon as this daemon reconnects to it. Every member\'s daemon already refuses the removed member.')
     })
 
   program.command('status')

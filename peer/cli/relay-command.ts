@@ -5,7 +5,12 @@ import { toHex } from '../../protocol/crypto.js'
 
 export async function runRelay (opts: { host: string, port: number, publicHost?: string, httpPort: number, data: string }): Promise<void> {
   const relay = new Relay({ dataDir: path.resolve(opts.data), host: opts.host, port: opts.port, publicHost: opts.publicHost, httpPort: opts.httpPort })
-  await relay.ready()
+  try {
+    await relay.ready()
+  } catch (err) {
+    await relay.close().catch(() => {})
+    throw err
+  }
   const key = toHex(relay.publicKey)
   process.stdout.write([
     `claudemesh relay ready`,

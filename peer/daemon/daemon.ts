@@ -9,6 +9,7 @@ import { Network } from './network.js'
 import { IpcServer } from './ipc.js'
 import { homePaths, ensureHome, writeFileAtomic, readJson, type HomePaths } from './home.js'
 import { registerHandlers } from './handlers.js'
+import { syncRemovals } from './membership.js'
 import { MeshError } from '../../protocol/errors.js'
 import { fromHex, toHex, type KeyPair } from '../../protocol/crypto.js'
 import type { Relay } from '../../relay/relay.js'
@@ -45,7 +46,7 @@ export class Daemon extends EventEmitter {
     this.paths = homePaths(opts.home)
     ensureHome(this.paths)
     this.settings = readJson<DaemonSettings>(this.paths.settings, {})
-    this.label = opts.label ?? this.settings.label ?? defaultLabel()
+    this.label = checkLabel(opts.label ?? this.settings.label ?? defaultLabel(), opts.label !== undefined ? 'CLAUDEMESH_LABEL' : 'settings.json label')
     this.store = new Corestore(this.paths.store)
   }
 
@@ -82,6 +83,12 @@ export class Daemon extends EventEmitter {
     network = new Network({ addresses, relayKey, keyPair: this.swarmKeyPair, store: this.store })
     network.on('relay-error', (err: Error) => this.log(`relay: ${err.message}`))
     network.on('log', (line: string) => this.log(line))
+    network.relay.on('open', () => {
+      for (const mesh of this.meshes.values()) {
+        if (this.networks.get(Network.idFor(mesh.config.relay.addresses, fromHex(mesh.config.relay.publicKey))) !== network) continue
+        syncRemovals(this, mesh).catch((err: Error) => this.log(`relay: could not sync removals of ${mesh.name}: ${err.message}`))
+      }
+    })
     this.networks.set(id, network)
     await network.ready()
     return network
@@ -155,7 +162,8 @@ export class Daemon extends EventEmitter {
     if (this.embeddedRelay !== null) return this.embeddedRelay
     const { Relay } = await import('../../relay/relay.js')
     const wanted = listen ?? this.settings.embeddedRelay ?? { host: '127.0.0.1', port: 0 }
-    const relay = new Relay({ dataDir: this.paths.relay, host: wanted.host, port: wanted.port, httpPort: null })
+    const publicHost = wanted.host === '0.0.0.0' ? lanAddress() : wanted.host
+    const relay = new Relay({ dataDir: this.paths.relay, host: wanted.host, port: wanted.port, publicHost, httpPort: null })
     await relay.ready()
     this.embeddedRelay = relay
     this.settings.embeddedRelay = { host: wanted.host, port: relay.port }
@@ -178,6 +186,22 @@ export class Daemon extends EventEmitter {
     })()
     return this.closing
   }
+}
+
+/** The label other members see; it goes into every op this daemon writes, so it must be valid. */
+function checkLabel (label: string, field: string): string {
+  if (label.length < 1 || label.length > 64 || /[\u0000-\u001f\u007f]/.test(label)) {
+    throw MeshError.BAD_INPUT(field, 'must be 1 to 64 characters with no control characters')
+  }
+  return label
+}
+
+/** The first non-internal IPv4 address: what teammates on the LAN dial when the relay listens on 0.0.0.0. */
+function lanAddress (): string {
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return '127.0.0.1'
 }
 
 function defaultLabel (): string {

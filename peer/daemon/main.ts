@@ -45,7 +45,15 @@ async function main (): Promise<void> {
     process.stdout.write('already-running\n')
     process.exit(3)
   }
-  const daemon = new Daemon({ label: process.env.CLAUDEMESH_LABEL })
+  const label = process.env.CLAUDEMESH_LABEL
+  let daemon: Daemon
+  try {
+    daemon = new Daemon({ label: label === undefined || label === '' ? undefined : label })
+  } catch (err) {
+    process.stdout.write('error ' + (err as Error).message + '\n')
+    fs.rmSync(lockFile, { force: true })
+    process.exit(1)
+  }
   daemon.on('log', log)
   let exiting = false
   const shutdown = async (code: number): Promise<void> => {

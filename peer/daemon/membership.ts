@@ -221,11 +221,21 @@ export async function kickMember (daemon: Daemon, mesh: Mesh, who: string): Prom
   await mesh.remove(member.writerKey)
   let relay = true
   try {
-    await daemon.networkOf(mesh).relay.request('member.remove', signOwnerRequest('member.remove', { meshKey: mesh.keyHex, swarmKey: member.swarmKey, at: Date.now() }, daemon.signing), RELAY_CONNECT_MS)
+    await tellRelayRemoved(daemon, mesh, member.swarmKey)
   } catch {
     relay = false
   }
   return { member, relay }
+}
+
+function tellRelayRemoved (daemon: Daemon, mesh: Mesh, swarmKey: string): Promise<unknown> {
+  return daemon.networkOf(mesh).relay.request('member.remove', signOwnerRequest('member.remove', { meshKey: mesh.keyHex, swarmKey, at: Date.now() }, daemon.signing), RELAY_CONNECT_MS)
+}
+
+/** Owner only: tells a relay that was down during a kick about every removal in the view (idempotent). */
+export async function syncRemovals (daemon: Daemon, mesh: Mesh): Promise<void> {
+  if (!mesh.isOwner) return
+  for (const swarmKey of mesh.removed) await tellRelayRemoved(daemon, mesh, swarmKey)
 }
 
 export function findMember (mesh: Mesh, who: string): MemberRecord {

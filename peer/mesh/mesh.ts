@@ -73,6 +73,11 @@ export class Mesh extends EventEmitter {
     return this.memberSwarmKeys.has(swarmKey)
   }
 
+  /** Swarm keys of members the owner removed (and who did not rejoin). */
+  get removed (): string[] {
+    return [...this.removedSwarmKeys].filter((k) => !this.memberSwarmKeys.has(k))
+  }
+
   isRemoved (swarmKey: string): boolean {
     return this.removedSwarmKeys.has(swarmKey) && !this.memberSwarmKeys.has(swarmKey)
   }
