@@ -159,3 +159,25 @@ test('the owner kicks a member: everyone drops it; a non-owner cannot kick', { t
   const ownerLeave = await alice.run('leave', 'team')
   t.is(ownerLeave.code, 1, 'the owner must pass --force to leave')
 })
+
+test('join with no member online times out cleanly, and the same link works once the owner is back', { timeout: 120_000 }, async (t) => {
+  const relay = await startRelay(t)
+  const alice = new Member(t, 'alice')
+  const bob = new Member(t, 'bob')
+  await alice.json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
+  const invite = await alice.json<{ link: string }>('invite')
+  t.is((await alice.run('daemon', 'stop')).code, 0, 'the owner goes offline')
+
+  const first = await bob.run('join', invite.link, '--timeout', '3s')
+  t.is(first.code, 1, 'join fails while nobody can admit bob')
+  t.ok(first.stderr.includes('[TIMEOUT]') && first.stderr.includes('Run the same `claudemesh join` again'), first.stderr.trim())
+  t.is((await bob.json<unknown[]>('list')).length, 0, 'nothing half-joined')
+
+  t.is((await alice.run('daemon', 'start')).code, 0, 'the owner comes back')
+  await alice.wait({ relay: true })
+  const second = await bob.json<Summary>('join', invite.link)
+  t.is(second.name, 'team', 'the retried join with the same single-use link succeeds')
+  await bob.wait({ members: 2, connected: 1 })
+  const third = await new Member(t, 'carol').run('join', invite.link)
+  t.ok(third.stderr.includes('[INVITE_USED]'), 'but it is still used up for anyone else: ' + third.stderr.trim())
+})

@@ -114,9 +114,11 @@ Examples:
   program.command('join')
     .description('Join a mesh with an invite link: pairs through the mesh\'s relay and becomes a member.')
     .argument('<link>', 'the claudemesh://join/... link from the mesh owner')
+    .addOption(new Option('--timeout <duration>', 'how long to wait for an online member to admit this daemon').argParser(duration).default(30_000, '30s'))
     .option('--json', 'print the mesh and its members as JSON')
-    .action(async (link: string, opts: { json?: boolean }) => {
-      const mesh = await call<MeshSummary>('join', { link })
+    .addHelpText('after', '\nJoining needs the relay and at least one member of the mesh online (to admit you). If none is, join\ntimes out and leaves nothing behind; run the same command again later: the link stays yours.')
+    .action(async (link: string, opts: { timeout: number, json?: boolean }) => {
+      const mesh = await call<MeshSummary>('join', { link, timeoutMs: opts.timeout })
       if (opts.json === true) return printJson(mesh)
       print(`Joined mesh ${mesh.name}.`)
       printMesh(mesh)

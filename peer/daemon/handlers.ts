@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Daemon } from './daemon.js'
 import { VERSION } from './daemon.js'
 import type { Mesh } from '../mesh/mesh.js'
-import { createMesh, createInvite, listInvites, revokeInvite, joinMesh, kickMember, leaveMesh, parseRelaySpec } from './membership.js'
+import { createMesh, createInvite, listInvites, revokeInvite, joinMesh, kickMember, leaveMesh, parseRelaySpec, ADMIT_TIMEOUT_MS } from './membership.js'
 import { parse, nameSchema } from '../../protocol/schema.js'
 import { parseHostPort } from '../../protocol/invite.js'
 import { LIMITS, DEFAULT_INVITE_EXPIRY_MS } from '../../protocol/limits.js'
@@ -24,7 +24,10 @@ const InviteParams = z.object({
 })
 const MeshParams = z.object({ mesh: meshName })
 const RevokeParams = z.object({ mesh: meshName, id: z.string().min(4, 'must be at least 4 characters of the invite id').max(64).regex(/^[0-9a-fA-F]+$/, 'must be hex') })
-const JoinParams = z.object({ link: z.string().min(1, 'must not be empty').max(4096, 'is too long to be an invite link') })
+const JoinParams = z.object({
+  link: z.string().min(1, 'must not be empty').max(4096, 'is too long to be an invite link'),
+  timeoutMs: z.number().int().min(1000, 'must be at least 1s').max(3_600_000, 'must be at most 1h').default(ADMIT_TIMEOUT_MS)
+})
 const KickParams = z.object({ mesh: meshName, member: z.string().min(1, 'must not be empty').max(128) })
 const WaitParams = z.object({
   mesh: meshName,
@@ -82,7 +85,7 @@ export function registerHandlers (daemon: Daemon): void {
 
   ipc.handle('join', async (params) => {
     const p = parse(JoinParams, params, 'join')
-    const mesh = await joinMesh(daemon, p.link)
+    const mesh = await joinMesh(daemon, p.link, p.timeoutMs)
     return meshSummary(daemon, mesh)
   })
 

@@ -20,7 +20,7 @@ import type { MemberRecord } from '../../protocol/ops.js'
 
 const RELAY_CONNECT_MS = 10_000
 const PAIRING_TIMEOUT_MS = 30_000
-const ADMIT_TIMEOUT_MS = 30_000
+export const ADMIT_TIMEOUT_MS = 30_000
 
 export interface RelaySpec { publicKey: Buffer | null, addresses: string[] }
 
@@ -138,7 +138,7 @@ const STATE_ERRORS: Record<Exclude<InviteState, 'valid'>, () => MeshError> = {
 }
 
 /** Redeems an invite link: checks it with the relay, pairs, opens the mesh, self-admits. */
-export async function joinMesh (daemon: Daemon, linkText: string): Promise<Mesh> {
+export async function joinMesh (daemon: Daemon, linkText: string, admitTimeoutMs = ADMIT_TIMEOUT_MS): Promise<Mesh> {
   const link = decodeInviteLink(linkText)
   const decoded = BlindPairing.decodeInvite(link.pairing)
   const inviteId = toHex(decoded.id)
@@ -172,7 +172,7 @@ export async function joinMesh (daemon: Daemon, linkText: string): Promise<Mesh>
       createdAt: Date.now()
     })
     const { receipt } = createReceipt(link.pairing, userData)
-    const signal = AbortSignal.timeout(ADMIT_TIMEOUT_MS)
+    const signal = AbortSignal.timeout(admitTimeoutMs)
     try {
       await mesh.join({ type: 'join', v: 1, at: Date.now(), label: daemon.label, cert: secret.cert, receipt: toHex(receipt) }, signal)
     } catch (err) {
