@@ -6,6 +6,7 @@ import type { Encoding, State } from 'compact-encoding'
 import z32 from 'z32'
 import b4a from 'b4a'
 import BlindPairing from 'blind-pairing'
+import { catchMeshError } from './helpers/errors.js'
 import { MeshError, isCoded, type ErrorCode } from '../protocol/errors.js'
 import {
   keyPair, randomBytes, hash, sign, verify, meshTopic, discoveryKey,
@@ -33,16 +34,8 @@ function isSentence (s: string): boolean {
 
 /** Runs fn, expects a MeshError with `code` and a readable sentence (optionally matching `says`). */
 function expectMeshError (t: Assert, fn: () => unknown, code: ErrorCode, label: string, says?: RegExp): MeshError | null {
-  let caught: unknown = null
-  try {
-    fn()
-  } catch (err) {
-    caught = err
-  }
-  if (!(caught instanceof MeshError)) {
-    t.fail(`${label}: expected MeshError ${code}, got ${caught === null ? 'no error' : String(caught)}`)
-    return null
-  }
+  const caught = catchMeshError(t, fn, label, code)
+  if (caught === null) return null
   t.is(caught.code, code, `${label}: ${code}`)
   t.ok(isSentence(caught.message), `${label}: readable sentence (${caught.message})`)
   if (says !== undefined) t.ok(says.test(caught.message), `${label}: message says ${String(says)}`)

@@ -5,6 +5,7 @@ import type { Assert } from 'brittle'
 import b4a from 'b4a'
 import { z } from 'zod'
 import BlindPairing from 'blind-pairing'
+import { catchMeshError } from './helpers/errors.js'
 import { createReceipt } from 'blind-pairing-core'
 import { MeshError } from '../protocol/errors.js'
 import { keyPair, toHex } from '../protocol/crypto.js'
@@ -71,16 +72,8 @@ function refused (t: Assert, verdict: ReturnType<typeof verifyJoin>, reason: Reg
 }
 
 function badInput (t: Assert, fn: () => unknown, label: string, field: string, rule: RegExp): void {
-  let caught: unknown = null
-  try {
-    fn()
-  } catch (err) {
-    caught = err
-  }
-  if (!(caught instanceof MeshError)) {
-    t.fail(`${label}: expected MeshError BAD_INPUT, got ${caught === null ? 'no error' : String(caught)}`)
-    return
-  }
+  const caught = catchMeshError(t, fn, label, 'BAD_INPUT')
+  if (caught === null) return
   t.is(caught.code, 'BAD_INPUT', `${label}: BAD_INPUT`)
   t.ok(caught.message.startsWith(`${field}: `), `${label}: names the field (${caught.message})`)
   t.ok(rule.test(caught.message.slice(field.length + 2)), `${label}: names the rule ${String(rule)}`)
