@@ -4,6 +4,7 @@
 import { Command, Option, InvalidArgumentError } from 'commander'
 import { print, printJson, fail, ago, parseDuration } from './output.js'
 import { VERSION } from './version.js'
+import { addSessionCommands } from './session-commands.js'
 
 interface MeshMember { label: string, role: string, writerKey: string, swarmKey: string, self: boolean, connected: boolean, online: boolean }
 interface MeshSummary { name: string, key: string, owner: boolean, relay: { addresses: string[], embedded: boolean, connected: boolean }, members: MeshMember[], online: number }
@@ -209,6 +210,8 @@ Examples:
     if (opts.json === true) return printJson({ running: true, pid: s.pid, socket: s.socket, meshes: s.meshes.map((m) => m.name) })
     print(`Daemon: running, pid ${s.pid}, socket ${s.socket}, meshes: ${s.meshes.map((m) => m.name).join(', ') || 'none'}`)
   })
+
+  addSessionCommands(program)
 
   program.command('relay')
     .description('Run a relay: DHT bootstrap, invite verification, presence roster, blind-relay fallback, /health and /metrics.')
