@@ -211,6 +211,26 @@ Examples:
     print(`Daemon: running, pid ${s.pid}, socket ${s.socket}, meshes: ${s.meshes.map((m) => m.name).join(', ') || 'none'}`)
   })
 
+  program.command('mcp')
+    .description('Run the stdio MCP server for one Claude Code session (Claude Code starts it; see `claudemesh install`).')
+    .option('--name <name>', 'session name others address you by (env CLAUDEMESH_NAME; default: folder name + suffix)')
+    .option('--role <role>', 'your role, for example backend or reviewer (env CLAUDEMESH_ROLE; default member)')
+    .option('--groups <list>', 'comma list of group or group:role (env CLAUDEMESH_GROUPS)')
+    .option('--mesh <name>', 'which joined mesh (env CLAUDEMESH_MESH; default: the only one, or the local mesh)')
+    .option('--channels', 'Claude Code runs with claudemesh as a channel: push messages as they arrive (env CLAUDEMESH_CHANNELS=1; `launch` sets it)')
+    .addHelpText('after', '\nWith no mesh joined it creates this machine\'s local mesh, so plain sessions on one machine find each other.')
+    .action(async (opts: { name?: string, role?: string, groups?: string, mesh?: string, channels?: boolean }) => {
+      const { runMcpServer } = await import('../mcp/server.js')
+      const env = process.env
+      await runMcpServer({
+        name: opts.name ?? nonEmpty(env.CLAUDEMESH_NAME),
+        role: opts.role ?? nonEmpty(env.CLAUDEMESH_ROLE),
+        groups: opts.groups ?? nonEmpty(env.CLAUDEMESH_GROUPS),
+        mesh: opts.mesh ?? nonEmpty(env.CLAUDEMESH_MESH),
+        channel: opts.channels === true || env.CLAUDEMESH_CHANNELS === '1'
+      })
+    })
+
   addSessionCommands(program)
 
   program.command('relay')
@@ -226,6 +246,10 @@ Examples:
     })
 
   return program
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value
 }
 
 function portNumber (value: string): number {

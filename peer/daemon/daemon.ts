@@ -1,6 +1,7 @@
 // The daemon: one per user and machine. Owns the corestore, the swarms (one per relay network,
 // all with the daemon's stable key), every joined mesh, the embedded relay if any, and the IPC socket.
 import fs from 'node:fs'
+import path from 'node:path'
 import os from 'node:os'
 import { EventEmitter } from 'node:events'
 import Corestore from 'corestore'
@@ -9,10 +10,13 @@ import { Network } from './network.js'
 import { IpcServer } from './ipc.js'
 import { homePaths, ensureHome, writeFileAtomic, readJson, type HomePaths } from './home.js'
 import { registerHandlers } from './handlers.js'
+import { registerSessionHandlers } from './session-handlers.js'
+import { MeshSessions } from './sessions.js'
 import { syncRemovals } from './membership.js'
 import { MeshError } from '../../protocol/errors.js'
 import { fromHex, toHex, type KeyPair } from '../../protocol/crypto.js'
 import type { Relay } from '../../relay/relay.js'
+import type { NoiseSocket } from 'hyperdht'
 
 export interface DaemonSettings {
   embeddedRelay?: { host: string, port: number }
@@ -33,6 +37,8 @@ export class Daemon extends EventEmitter {
   readonly ipc = new IpcServer()
   readonly networks = new Map<string, Network>()
   readonly meshes = new Map<string, Mesh>()
+  /** mesh key -> its sessions */
+  private readonly sessions = new Map<string, MeshSessions>()
   readonly startedAt = Date.now()
   signing!: KeyPair
   swarmKeyPair!: KeyPair
@@ -63,6 +69,7 @@ export class Daemon extends EventEmitter {
       }
     }
     registerHandlers(this)
+    registerSessionHandlers(this)
     await this.ipc.listen(this.paths.socket)
     fs.writeFileSync(this.paths.pid, String(process.pid) + '\n', { mode: 0o600 })
   }
@@ -83,6 +90,7 @@ export class Daemon extends EventEmitter {
     network = new Network({ addresses, relayKey, keyPair: this.swarmKeyPair, store: this.store })
     network.on('relay-error', (err: Error) => this.log(`relay: ${err.message}`))
     network.on('log', (line: string) => this.log(line))
+    network.on('attach', (conn: NoiseSocket, mesh: Mesh, remoteKey: string) => { this.sessions.get(mesh.keyHex)?.attach(conn, remoteKey) })
     network.relay.on('open', () => {
       for (const mesh of this.meshes.values()) {
         if (this.networks.get(Network.idFor(mesh.config.relay.addresses, fromHex(mesh.config.relay.publicKey))) !== network) continue
@@ -123,12 +131,30 @@ export class Daemon extends EventEmitter {
       throw err
     }
     this.meshes.set(config.name, mesh)
+    const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey, label: this.label })
+    sessions.on('malformed', (key: string) => this.log(`closed the session channel of ${key.slice(0, 8)}: malformed frame`))
+    this.sessions.set(mesh.keyHex, sessions)
     await network.addMesh(mesh)
     return mesh
   }
 
+  sessionsOf (mesh: Mesh): MeshSessions {
+    const sessions = this.sessions.get(mesh.keyHex)
+    if (sessions === undefined) throw new MeshError('INTERNAL', `mesh ${mesh.name} has no session registry`)
+    return sessions
+  }
+
+  allSessions (): MeshSessions[] {
+    return [...this.sessions.values()]
+  }
+
+  /** Called when a session registers (the idle exit timer, once there is one, starts over). */
+  sessionStarted (): void {}
+
   async closeMesh (mesh: Mesh): Promise<void> {
     this.meshes.delete(mesh.name)
+    this.sessions.get(mesh.keyHex)?.close()
+    this.sessions.delete(mesh.keyHex)
     const network = this.networkOf(mesh)
     await network.removeMesh(mesh)
     await mesh.close()
@@ -176,6 +202,7 @@ export class Daemon extends EventEmitter {
     this.closing = (async () => {
       const t0 = Date.now()
       await this.ipc.close().catch(noop)
+      for (const sessions of this.sessions.values()) sessions.close()
       for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
       for (const network of this.networks.values()) await network.close().catch(noop)
       if (this.embeddedRelay !== null) await this.embeddedRelay.close().catch(noop)

@@ -1,10 +1,11 @@
 // The daemon's IPC client: one JSON object per line on the daemon's unix socket.
 // Kept free of heavy imports: the CLI, MCP server and hooks load it on every run.
 import net from 'node:net'
+import { EventEmitter } from 'node:events'
 import { MeshError, type ErrorCode } from '../../protocol/errors.js'
 
 /** A client for one request at a time over the socket; used by the CLI, MCP server and hooks. */
-export class IpcClient {
+export class IpcClient extends EventEmitter {
   private readonly socket: net.Socket
   private buffered = ''
   private nextId = 1
@@ -12,6 +13,7 @@ export class IpcClient {
   private closedError: Error | null = null
 
   private constructor (socket: net.Socket) {
+    super()
     this.socket = socket
     socket.setEncoding('utf-8')
     socket.on('data', (chunk: string) => {
@@ -24,6 +26,7 @@ export class IpcClient {
       }
     })
     const onend = (): void => {
+      this.emit('close')
       this.closedError ??= MeshError.DAEMON_UNREACHABLE('the daemon closed the connection')
       for (const p of this.pending.values()) p.reject(this.closedError)
       this.pending.clear()
@@ -44,10 +47,14 @@ export class IpcClient {
   }
 
   private onmessage (line: string): void {
-    let msg: { id?: number, ok?: boolean, result?: unknown, error?: { code: string, message: string } }
+    let msg: { id?: number, ok?: boolean, result?: unknown, error?: { code: string, message: string }, event?: string, data?: unknown }
     try {
       msg = JSON.parse(line)
     } catch {
+      return
+    }
+    if (typeof msg.event === 'string') {
+      this.emit('push', msg.event, msg.data)
       return
     }
     const pending = this.pending.get(msg.id ?? -1)

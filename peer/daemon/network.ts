@@ -83,12 +83,14 @@ export class Network extends EventEmitter {
 
   /** A member of any mesh on this network, by the view or the relay's word, and not removed. */
   allowed (swarmKey: string): boolean {
-    for (const mesh of this.meshes.values()) {
-      if (mesh.isMember(swarmKey)) return true
-      if (mesh.isRemoved(swarmKey)) continue
-      if (this.rosters.get(mesh.keyHex)?.some((e) => e.swarmKey === swarmKey) === true) return true
-    }
+    for (const mesh of this.meshes.values()) if (this.memberOf(mesh, swarmKey)) return true
     return false
+  }
+
+  memberOf (mesh: Mesh, swarmKey: string): boolean {
+    if (mesh.isMember(swarmKey)) return true
+    if (mesh.isRemoved(swarmKey)) return false
+    return this.rosters.get(mesh.keyHex)?.some((e) => e.swarmKey === swarmKey) === true
   }
 
   async addMesh (mesh: Mesh): Promise<void> {
@@ -223,10 +225,12 @@ export class Network extends EventEmitter {
       this.attached.set(conn, meshes = new Set())
       this.store.replicate(conn)
     }
+    const key = toHex(conn.remotePublicKey)
     for (const mesh of this.meshes.values()) {
-      if (meshes.has(mesh.keyHex)) continue
+      if (meshes.has(mesh.keyHex) || !this.memberOf(mesh, key)) continue
       meshes.add(mesh.keyHex)
       mesh.base.wakeupProtocol.addStream(conn)
+      this.emit('attach', conn, mesh, key)
     }
   }
 

@@ -1,0 +1,193 @@
+// IPC methods for Claude Code sessions (the MCP server) and their hooks. A session lives as long
+// as the IPC connection that registered it: when the MCP process exits, the session is gone.
+import path from 'node:path'
+import { z } from 'zod'
+import type { Daemon } from './daemon.js'
+import type { IpcConnection } from './ipc.js'
+import type { LocalSession, MeshSessions, Delivered } from './sessions.js'
+import { createMesh } from './membership.js'
+import { parse } from '../../protocol/schema.js'
+import { MeshError } from '../../protocol/errors.js'
+import { randomBytes, toHex } from '../../protocol/crypto.js'
+import { LIMITS } from '../../protocol/limits.js'
+import { Schemas, STATUSES, PRIORITIES, parseGroups, type SessionInfo } from '../../protocol/session-wire.js'
+
+const LOCAL_MESH = 'local'
+
+const RegisterParams = z.object({
+  name: Schemas.sessionName.optional().nullable(),
+  role: Schemas.roleName.optional().nullable(),
+  groups: z.union([z.string().max(4096), z.array(z.string().max(200)).max(32)]).optional().nullable(),
+  mesh: z.string().max(LIMITS.meshName).optional().nullable(),
+  cwd: z.string().min(1).max(4096),
+  channel: z.boolean().default(false),
+  claudePid: z.number().int().positive().optional().nullable()
+})
+const UpdateParams = z.object({ status: z.enum(STATUSES).optional(), summary: z.string().max(1024, 'must be at most 1024 characters').optional() })
+const GroupParams = z.object({ name: Schemas.groupName, role: Schemas.roleName.optional().nullable() })
+const LeaveGroupParams = z.object({ name: Schemas.groupName })
+const SendParams = z.object({
+  to: z.union([z.string().min(1, 'must not be empty').max(200), z.array(z.string().min(1).max(200)).min(1, 'must name at least one recipient').max(64)]),
+  message: z.string(),
+  priority: z.enum(PRIORITIES).default('next')
+})
+const StatusParams = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id as returned by send_message') })
+const PeersParams = z.object({ group: Schemas.groupName.optional().nullable() })
+const HookParams = z.object({
+  event: z.enum(['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd']),
+  pids: z.array(z.number().int().positive()).max(64),
+  cwd: z.string().max(4096).optional().nullable(),
+  claudeSessionId: z.string().max(256).optional().nullable()
+})
+
+export function registerSessionHandlers (daemon: Daemon): void {
+  const ipc = daemon.ipc
+  const bound = new WeakMap<IpcConnection, { session: LocalSession, sessions: MeshSessions }>()
+
+  const of = (conn: IpcConnection): { session: LocalSession, sessions: MeshSessions } => {
+    const entry = bound.get(conn)
+    if (entry === undefined) throw MeshError.BAD_INPUT('session', 'this connection has no registered session: call session.register first')
+    return entry
+  }
+
+  ipc.handle('session.register', async (params, conn) => {
+    const p = parse(RegisterParams, params, 'session')
+    if (bound.has(conn)) throw MeshError.BAD_INPUT('session', 'this connection already registered a session')
+    const mesh = await meshFor(daemon, p.mesh ?? null)
+    const sessions = daemon.sessionsOf(mesh)
+    const session = sessions.register(conn, {
+      name: p.name ?? defaultName(p.cwd),
+      role: p.role ?? 'member',
+      groups: parseGroups(p.groups ?? undefined),
+      cwd: p.cwd,
+      channel: p.channel,
+      claudePid: p.claudePid ?? null
+    })
+    bound.set(conn, { session, sessions })
+    conn.socket.once('close', () => sessions.unregister(session))
+    daemon.sessionStarted()
+    const sameName = sessions.roster().filter((s) => s.name === session.info.name && s.id !== session.info.id)
+    return { session: session.info, mesh: mesh.name, warning: sameName.length > 0 ? `another session is also named ${session.info.name}: others must address you by id` : null }
+  })
+
+  ipc.handle('session.update', async (params, conn) => {
+    const p = parse(UpdateParams, params, 'session')
+    const { session, sessions } = of(conn)
+    sessions.update(session, p)
+    return session.info
+  })
+
+  ipc.handle('session.join_group', async (params, conn) => {
+    const p = parse(GroupParams, params, 'group')
+    const { session, sessions } = of(conn)
+    const groups = session.info.groups.filter((g) => g.name !== p.name)
+    if (groups.length >= 32) throw MeshError.BAD_INPUT('group', 'a session can be in at most 32 groups')
+    sessions.update(session, { groups: [...groups, { name: p.name, role: p.role ?? null }] })
+    return session.info
+  })
+
+  ipc.handle('session.leave_group', async (params, conn) => {
+    const p = parse(LeaveGroupParams, params, 'group')
+    const { session, sessions } = of(conn)
+    if (!session.info.groups.some((g) => g.name === p.name)) throw MeshError.BAD_INPUT('group.name', `this session is not in group ${p.name}`)
+    sessions.update(session, { groups: session.info.groups.filter((g) => g.name !== p.name) })
+    return session.info
+  })
+
+  ipc.handle('message.send', async (params, conn) => {
+    const p = parse(SendParams, params, 'send_message')
+    const { session, sessions } = of(conn)
+    const to = (Array.isArray(p.to) ? p.to : [p.to]).map((t) => stripMesh(t, sessions.mesh.name, daemon))
+    return sessions.send(session, to, p.message, p.priority)
+  })
+
+  ipc.handle('message.check', async (_params, conn) => {
+    const { session, sessions } = of(conn)
+    return sessions.drain(session)
+  })
+
+  ipc.handle('message.status', async (params) => {
+    const p = parse(StatusParams, params, 'message_status')
+    for (const sessions of daemon.allSessions()) {
+      const status = sessions.status(p.id)
+      if (status !== null) return status
+    }
+    throw MeshError.BAD_INPUT('id', `no message ${p.id} was sent from this machine in the last day`)
+  })
+
+  ipc.handle('peers.list', async (params, conn) => {
+    const p = parse(PeersParams, params, 'list_peers')
+    const { session, sessions } = of(conn)
+    const roster = sessions.roster().filter((s) => p.group === undefined || p.group === null || s.groups.some((g) => g.name === p.group))
+    return { self: session.info.id, mesh: sessions.mesh.name, sessions: roster.sort(byName) }
+  })
+
+  ipc.handle('sessions.list', async () => daemon.allSessions().map((s) => ({ mesh: s.mesh.name, sessions: s.roster().sort(byName) })))
+
+  ipc.handle('hook', async (params) => {
+    const p = parse(HookParams, params, 'hook')
+    const found = findByPids(daemon, p.pids)
+    if (found === null) return { matched: false }
+    const { session, sessions } = found
+    let context: Delivered[] = []
+    switch (p.event) {
+      case 'SessionStart':
+        sessions.update(session, { status: 'idle' })
+        break
+      case 'UserPromptSubmit':
+        sessions.update(session, { status: 'working' })
+        context = sessions.drain(session, ['now', 'next'])
+        break
+      case 'Stop':
+        sessions.update(session, { status: 'idle' }) // a channel session gets its held `next` messages pushed now
+        if (!session.channel) context = sessions.drain(session, ['now', 'next'])
+        break
+      case 'SessionEnd':
+        sessions.unregister(session)
+        break
+    }
+    return { matched: true, sessionId: session.info.id, additionalContext: context.length > 0 ? formatForContext(context) : null }
+  })
+}
+
+async function meshFor (daemon: Daemon, name: string | null) {
+  if (name !== null && name !== '') return daemon.resolveMesh(name)
+  if (daemon.meshes.size === 0) return await createMesh(daemon, LOCAL_MESH, null, null)
+  if (daemon.meshes.size === 1) return daemon.resolveMesh(null)
+  const local = daemon.meshes.get(LOCAL_MESH)
+  if (local !== undefined) return local
+  return daemon.resolveMesh(null) // throws: several meshes, name one
+}
+
+function defaultName (cwd: string): string {
+  const base = path.basename(cwd).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 40)
+  return `${base === '' ? 'session' : base}-${toHex(randomBytes(2))}`
+}
+
+function stripMesh (target: string, meshName: string, daemon: Daemon): string {
+  const at = target.indexOf(':')
+  if (at <= 0 || target.startsWith('@')) return target
+  const prefix = target.slice(0, at)
+  if (!daemon.meshes.has(prefix)) return target
+  if (prefix !== meshName) throw MeshError.BAD_INPUT('to', `"${target}": this session is in mesh ${meshName}; it can only message sessions of that mesh`)
+  return target.slice(at + 1)
+}
+
+function findByPids (daemon: Daemon, pids: number[]): { session: LocalSession, sessions: MeshSessions } | null {
+  for (const pid of pids) {
+    for (const sessions of daemon.allSessions()) {
+      for (const session of sessions.local.values()) if (session.claudePid === pid) return { session, sessions }
+    }
+  }
+  return null
+}
+
+function byName (a: SessionInfo, b: SessionInfo): number {
+  return a.name.localeCompare(b.name)
+}
+
+/** Held messages as text Claude reads at the start of a turn. */
+export function formatForContext (messages: Delivered[]): string {
+  const lines = messages.map((m) => `<claudemesh-message from="${m.from.name}" from_id="${m.from.id}" priority="${m.priority}" id="${m.id}"${m.group !== null ? ` group="${m.group}"` : ''}>\n${m.content}\n</claudemesh-message>`)
+  return `Messages from other sessions in mesh ${messages[0].mesh} (reply with send_message to the sender's name):\n${lines.join('\n')}`
+}

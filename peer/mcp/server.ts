@@ -1,0 +1,139 @@
+// `claudemesh mcp`: the stdio MCP server Claude Code starts. A thin client of the daemon: it
+// registers one session, exposes the mesh tools, and pushes incoming messages as channel notifications.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { z } from 'zod'
+import { daemonClient } from '../cli/daemon-client.js'
+import type { IpcClient } from '../daemon/ipc-client.js'
+import { instructions } from './instructions.js'
+import { VERSION } from '../cli/version.js'
+import { STATUSES, PRIORITIES, type SessionInfo } from '../../protocol/session-wire.js'
+import type { SendResult, Delivered } from '../daemon/sessions.js'
+
+export interface McpOptions { name?: string, role?: string, groups?: string, mesh?: string, channel: boolean }
+
+interface Registered { session: SessionInfo, mesh: string, warning: string | null }
+
+type ToolResult = { content: Array<{ type: 'text', text: string }>, isError?: boolean }
+
+function text (value: string): ToolResult {
+  return { content: [{ type: 'text', text: value }] }
+}
+
+export async function runMcpServer (opts: McpOptions): Promise<void> {
+  const client = await daemonClient()
+  const registered = await client.request<Registered>('session.register', {
+    name: opts.name ?? null,
+    role: opts.role ?? null,
+    groups: opts.groups ?? null,
+    mesh: opts.mesh ?? null,
+    cwd: process.cwd(),
+    channel: opts.channel,
+    claudePid: process.ppid
+  })
+  const self = registered.session
+  const server = new McpServer({ name: 'claudemesh', version: VERSION }, {
+    capabilities: { experimental: { 'claude/channel': {} }, tools: {} },
+    instructions: instructions(self, registered.mesh, opts.channel)
+  })
+
+  const call = async (method: string, params: object, format: (result: any) => string): Promise<ToolResult> => {
+    try {
+      return text(format(await client.request(method, params)))
+    } catch (err) {
+      const e = err as { message: string, code?: string }
+      return { content: [{ type: 'text', text: `${e.message}${e.code !== undefined ? ` [${e.code}]` : ''}` }], isError: true }
+    }
+  }
+
+  server.registerTool('send_message', {
+    description: 'Send a message to other Claude Code sessions in the mesh. `to`: a session name, a session id (or unique prefix), "@group", "@all" or "*", or an array of these. Returns the message id and each recipient\'s delivery status.',
+    inputSchema: {
+      to: z.union([z.string(), z.array(z.string())]).describe('recipient(s): name, session id or prefix, @group, @all or *'),
+      message: z.string().describe('the message text (up to 64 KiB)'),
+      priority: z.enum(PRIORITIES).optional().describe('now: interrupt even in dnd; next (default): when the recipient is idle; low: when it checks')
+    }
+  }, async ({ to, message, priority }) => call('message.send', { to, message, priority }, formatSend))
+
+  server.registerTool('check_messages', {
+    description: 'Fetch the messages waiting for this session (held while it worked, and every low-priority one). Each is handed over once.',
+    inputSchema: {}
+  }, async () => call('message.check', {}, formatMessages))
+
+  server.registerTool('message_status', {
+    description: 'Delivery status of a message you sent, per recipient: queued, held, delivered or expired.',
+    inputSchema: { id: z.string().describe('the message id returned by send_message') }
+  }, async ({ id }) => call('message.status', { id }, formatSend))
+
+  server.registerTool('list_peers', {
+    description: 'List the sessions online in the mesh (optionally one group): name, id, role, groups, status, summary and working directory.',
+    inputSchema: { group: z.string().optional().describe('only sessions in this group') }
+  }, async ({ group }) => call('peers.list', { group: group ?? null }, formatPeers))
+
+  server.registerTool('set_summary', {
+    description: 'Set the one-line summary other sessions see for you: what you are working on now.',
+    inputSchema: { summary: z.string().describe('up to 1024 characters') }
+  }, async ({ summary }) => call('session.update', { summary }, () => 'Summary updated.'))
+
+  server.registerTool('set_status', {
+    description: 'Set your status: idle (messages arrive), working (`next` messages wait until you are idle), dnd (only `now` messages reach you).',
+    inputSchema: { status: z.enum(STATUSES) }
+  }, async ({ status }) => call('session.update', { status }, () => `Status: ${status}.`))
+
+  server.registerTool('join_group', {
+    description: 'Join a group (created on first use), optionally with a role such as lead, member or observer. Others can then message the group as @name.',
+    inputSchema: { name: z.string().describe('group name'), role: z.string().optional().describe('your role in the group') }
+  }, async ({ name, role }) => call('session.join_group', { name, role: role ?? null }, (s: SessionInfo) => `Groups: ${formatGroups(s)}.`))
+
+  server.registerTool('leave_group', {
+    description: 'Leave a group.',
+    inputSchema: { name: z.string().describe('group name') }
+  }, async ({ name }) => call('session.leave_group', { name }, (s: SessionInfo) => `Groups: ${formatGroups(s)}.`))
+
+  client.on('push', (event: string, data: unknown) => {
+    if (event !== 'message') return
+    const m = data as Delivered
+    const meta: Record<string, string> = { from_name: m.from.name, from_id: m.from.id, mesh: m.mesh, priority: m.priority, message_id: m.id }
+    if (m.group !== null) meta.group = m.group
+    server.server.notification({ method: 'notifications/claude/channel', params: { content: m.content, meta } }).catch(() => {})
+  })
+
+  const transport = new StdioServerTransport()
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    client.close()
+    server.close().catch(() => {}).finally(() => process.exit(0))
+  }
+  transport.onclose = stop
+  process.stdin.on('end', stop)
+  client.on('close', () => {
+    process.stderr.write('claudemesh mcp: the daemon went away; this session left the mesh\n')
+    stop()
+  })
+  await server.connect(transport)
+  if (registered.warning !== null) process.stderr.write(`claudemesh mcp: ${registered.warning}\n`)
+}
+
+function formatGroups (s: SessionInfo): string {
+  return s.groups.length === 0 ? 'none' : s.groups.map((g) => g.role === null ? `@${g.name}` : `@${g.name}:${g.role}`).join(', ')
+}
+
+function formatSend (r: SendResult): string {
+  const lines = r.recipients.map((x) => `- ${x.name}${x.id !== null ? ` (${x.id})` : ''}: ${x.status}`)
+  return `Message ${r.id}\n${lines.join('\n')}${r.queuedFor.length > 0 ? `\nQueued for 24 h until online: ${r.queuedFor.join(', ')}.` : ''}`
+}
+
+function formatMessages (messages: Delivered[]): string {
+  if (messages.length === 0) return 'No new messages.'
+  return messages.map((m) => `From ${m.from.name} (${m.from.id})${m.group !== null ? ` to @${m.group}` : ''}, ${m.priority}, message ${m.id}:\n${m.content}`).join('\n\n')
+}
+
+function formatPeers (r: { self: string, mesh: string, sessions: SessionInfo[] }): string {
+  if (r.sessions.length === 0) return `Nobody is online in ${r.mesh}.`
+  const lines = r.sessions.map((s) => `- ${s.name}${s.id === r.self ? ' (you)' : ''} ${s.id} role ${s.role}, ${s.status}, groups ${formatGroups(s)}${s.summary !== '' ? `; ${s.summary}` : ''}; cwd ${s.cwd}; member ${s.label}`)
+  return `Sessions in ${r.mesh}:\n${lines.join('\n')}`
+}
+
+export type { IpcClient }

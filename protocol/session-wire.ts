@@ -1,0 +1,101 @@
+// Sessions, presence and messages between daemons: the `claudemesh/v1` protomux channel, one per
+// connection and mesh. Frames are JSON; anything that does not parse closes the channel.
+import { z } from 'zod'
+import { LIMITS } from './limits.js'
+import { MeshError } from './errors.js'
+
+export const SESSION_PROTOCOL = 'claudemesh/v1'
+export const HEARTBEAT_MS = 30_000
+export const HEARTBEATS_MISSED = 3
+export const OFFLINE_TTL_MS = 24 * 3600 * 1000
+/** A frame carries at most one message plus its envelope. */
+export const MAX_FRAME = LIMITS.message + 16 * 1024
+
+export const STATUSES = ['idle', 'working', 'dnd'] as const
+export type SessionStatus = typeof STATUSES[number]
+export const PRIORITIES = ['now', 'next', 'low'] as const
+export type Priority = typeof PRIORITIES[number]
+export type DeliveryStatus = 'queued' | 'held' | 'delivered' | 'expired'
+
+const sessionName = z.string().min(1, 'must not be empty').max(LIMITS.displayName, `must be at most ${LIMITS.displayName} characters`)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may only contain letters, digits, ".", "-" and "_", and must start with a letter or digit')
+const groupName = z.string().min(1, 'must not be empty').max(LIMITS.group, `must be at most ${LIMITS.group} characters`)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may only contain letters, digits, ".", "-" and "_"')
+const roleName = z.string().min(1, 'must not be empty').max(LIMITS.role, `must be at most ${LIMITS.role} characters`)
+const sessionId = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character hex session id')
+
+export const Schemas = { sessionName, groupName, roleName, sessionId }
+
+export const Group = z.object({ name: groupName, role: roleName.nullable() })
+export type Group = z.infer<typeof Group>
+
+export const SessionInfo = z.object({
+  id: sessionId,
+  name: sessionName,
+  role: roleName,
+  groups: z.array(Group).max(32),
+  status: z.enum(STATUSES),
+  summary: z.string().max(1024),
+  cwd: z.string().max(4096),
+  member: z.string().regex(/^[0-9a-f]{64}$/),
+  label: z.string().max(LIMITS.displayName),
+  since: z.number().int().nonnegative()
+})
+export type SessionInfo = z.infer<typeof SessionInfo>
+
+export const MessageFrame = z.object({
+  t: z.literal('msg'),
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  from: z.object({ id: sessionId, name: sessionName, member: z.string().regex(/^[0-9a-f]{64}$/) }),
+  to: z.array(sessionId).min(1).max(256),
+  group: groupName.nullable(),
+  priority: z.enum(PRIORITIES),
+  content: z.string().max(LIMITS.message),
+  at: z.number().int().nonnegative()
+})
+export type MessageFrame = z.infer<typeof MessageFrame>
+
+export const Frame = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('presence'), sessions: z.array(SessionInfo).max(1024) }),
+  z.object({ t: z.literal('session'), session: SessionInfo }),
+  z.object({ t: z.literal('gone'), id: sessionId }),
+  MessageFrame,
+  z.object({ t: z.literal('status'), id: z.string().regex(/^[0-9a-f]{32}$/), session: sessionId, status: z.enum(['held', 'delivered']) })
+])
+export type Frame = z.infer<typeof Frame>
+
+/** `name` or `name:role`, as typed in --groups or CLAUDEMESH_GROUPS. */
+export function parseGroup (value: string, field = 'groups'): Group {
+  const at = value.indexOf(':')
+  const name = at === -1 ? value.trim() : value.slice(0, at).trim()
+  const role = at === -1 ? null : value.slice(at + 1).trim()
+  const parsed = Group.safeParse({ name, role: role === '' ? null : role })
+  if (!parsed.success) throw MeshError.BAD_INPUT(field, `"${value}": group ${parsed.error.issues[0].message}`)
+  return parsed.data
+}
+
+export function parseGroups (value: string | string[] | undefined, field = 'groups'): Group[] {
+  if (value === undefined) return []
+  const parts = Array.isArray(value) ? value : value.split(',')
+  const groups = parts.map((p) => p.trim()).filter((p) => p !== '').map((p) => parseGroup(p, field))
+  const seen = new Set<string>()
+  return groups.filter((g) => !seen.has(g.name) && (seen.add(g.name), true))
+}
+
+export type Target =
+  | { kind: 'all' }
+  | { kind: 'group', name: string }
+  | { kind: 'name', name: string }
+  | { kind: 'id', prefix: string }
+
+/** Reads one `to` entry: `@all` or `*`, `@group`, a hex session id or prefix (4+ chars), or a name. */
+export function parseTarget (value: string): Target {
+  const v = value.trim()
+  if (v === '') throw MeshError.BAD_INPUT('to', 'must not be empty')
+  if (v === '*' || v === '@all') return { kind: 'all' }
+  if (v.startsWith('@')) return { kind: 'group', name: groupName.parse(v.slice(1)) }
+  if (/^[0-9a-f]{4,64}$/.test(v)) return { kind: 'id', prefix: v }
+  const name = sessionName.safeParse(v)
+  if (!name.success) throw MeshError.BAD_INPUT('to', `"${v.slice(0, 80)}" is not a session name, @group, @all, * or session id`)
+  return { kind: 'name', name: v }
+}
