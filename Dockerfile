@@ -3,7 +3,7 @@
 # fallback, and /health + /metrics over HTTP. Same code as `claudemesh relay` on a bare machine.
 #
 #   docker build -t claudemesh-relay .
-#   docker run -d -p 49737:49737/udp -p 8080:8080 -v claudemesh-relay:/data claudemesh-relay \
+#   docker run -d -p 49737-49743:49737-49743/udp -p 8080:8080 -v claudemesh-relay:/data claudemesh-relay \
 #     --public-host relay.example.com
 #
 # Anything after the image name is appended to the relay's flags (the last one of a flag wins).
@@ -42,8 +42,10 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
 
-# 49737/udp: the DHT bootstrap address written into invite links. 8080/tcp: /health and /metrics.
-EXPOSE 49737/udp 8080/tcp
+# UDP 49737-49743 (--port P uses P..P+6): 49737 the DHT bootstrap node written into invite links,
+# 49738-49741 the other four DHT nodes, 49742 the control and blind-relay server, 49743 the pairing
+# node. Publish the whole range. 8080/tcp: /health and /metrics.
+EXPOSE 49737-49743/udp 8080/tcp
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:8080/health', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).setTimeout(4000, () => process.exit(1))"]

@@ -35,6 +35,7 @@ const WaitParams = z.object({
   connected: z.number().int().min(0).optional(),
   refused: z.number().int().min(0).optional(),
   relay: z.boolean().optional(),
+  sessions: z.number().int().min(0).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
 })
 const LeaveParams = z.object({ mesh: z.string().min(1, 'must name the mesh to leave').max(LIMITS.meshName), force: z.boolean().default(false) })
@@ -122,7 +123,8 @@ export function registerHandlers (daemon: Daemon): void {
       (p.members === undefined || mesh.members.length === p.members) &&
       (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
       (p.refused === undefined || network.refused.count >= p.refused) &&
-      (p.relay === undefined || network.relay.connected === p.relay)
+      (p.relay === undefined || network.relay.connected === p.relay) &&
+      (p.sessions === undefined || daemon.sessionsOf(mesh).roster().length === p.sessions)
     if (!holds()) {
       await new Promise<void>((resolve, reject) => {
         const check = (): void => { if (holds()) { cleanup(); resolve() } }
@@ -133,7 +135,9 @@ export function registerHandlers (daemon: Daemon): void {
           for (const e of ['peers', 'refused', 'roster']) network.off(e, check)
           network.relay.off('open', check)
           network.relay.off('close', check)
+          daemon.sessionsOf(mesh).off('roster', check)
         }
+        daemon.sessionsOf(mesh).on('roster', check)
         mesh.on('members', check)
         for (const e of ['peers', 'refused', 'roster']) network.on(e, check)
         network.relay.on('open', check)

@@ -1,0 +1,75 @@
+// A Claude Code stand-in: the MCP SDK's own stdio client driving a real `claudemesh mcp` process.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { BIN } from './cli.js'
+
+interface Teardown { teardown (fn: () => unknown, opts?: { order?: number }): void }
+
+export interface ChannelNotification { content: string, meta: Record<string, string> }
+
+export interface ToolText { text: string, isError: boolean }
+
+export class McpSession {
+  readonly client: Client
+  readonly notifications: ChannelNotification[] = []
+  private readonly transport: StdioClientTransport
+  private waiters: Array<() => void> = []
+
+  private constructor (client: Client, transport: StdioClientTransport) {
+    this.client = client
+    this.transport = transport
+  }
+
+  /** Starts `claudemesh mcp` for `home` with the given args, connected like Claude Code would. */
+  static async start (t: Teardown, home: string, args: string[], env: Record<string, string> = {}): Promise<McpSession> {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp', ...args],
+      env: { ...process.env as Record<string, string>, CLAUDEMESH_HOME: home, CLAUDEMESH_CHANNELS: '1', ...env },
+      stderr: 'ignore'
+    })
+    const client = new Client({ name: 'claudemesh-test', version: '1.0.0' })
+    const session = new McpSession(client, transport)
+    client.fallbackNotificationHandler = async (n) => {
+      if (n.method !== 'notifications/claude/channel') return
+      session.notifications.push(n.params as unknown as ChannelNotification)
+      const waiters = session.waiters
+      session.waiters = []
+      for (const w of waiters) w()
+    }
+    await client.connect(transport)
+    t.teardown(() => session.close(), { order: 5 })
+    return session
+  }
+
+  get pid (): number | null {
+    return this.transport.pid
+  }
+
+  async call (name: string, args: Record<string, unknown> = {}): Promise<ToolText> {
+    const res = await this.client.callTool({ name, arguments: args }) as { content: Array<{ text: string }>, isError?: boolean }
+    return { text: res.content.map((c) => c.text).join('\n'), isError: res.isError === true }
+  }
+
+  /** Resolves with the first notification (already received or coming) that matches. */
+  async notification (pred: (n: ChannelNotification) => boolean): Promise<ChannelNotification> {
+    for (;;) {
+      const found = this.notifications.find(pred)
+      if (found !== undefined) return found
+      await new Promise<void>((resolve) => this.waiters.push(resolve))
+    }
+  }
+
+  count (pred: (n: ChannelNotification) => boolean): number {
+    return this.notifications.filter(pred).length
+  }
+
+  async close (): Promise<void> {
+    await this.client.close().catch(() => {})
+  }
+}
+
+/** The message id in send_message's answer. */
+export function messageId (text: string): string {
+  return /Message ([0-9a-f]{32})/.exec(text)?.[1] ?? ''
+}

@@ -1,0 +1,174 @@
+// Sessions talk: real `claudemesh mcp` processes driven by the MCP SDK's stdio client, in two
+// CLAUDEMESH_HOMEs joined to one mesh through a real relay.
+import test from 'brittle'
+import { Member, startRelay } from './helpers/cli.js'
+import { McpSession, messageId } from './helpers/mcp.js'
+
+interface T { teardown (fn: () => unknown, opts?: { order?: number }): void }
+
+async function twoHomes (t: T): Promise<{ alice: Member, bob: Member }> {
+  const relay = await startRelay(t)
+  const alice = new Member(t, 'alice')
+  const bob = new Member(t, 'bob')
+  await alice.json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
+  await bob.json('join', (await alice.json<{ link: string }>('invite')).link)
+  await alice.wait({ members: 2, connected: 1 })
+  await bob.wait({ members: 2, connected: 1 })
+  return { alice, bob }
+}
+
+function statusOf (text: string, name: string): string {
+  return new RegExp(`- ${name} \\([0-9a-f]{64}\\): (\\w+)`).exec(text)?.[1] ?? 'missing'
+}
+
+test('messages by name, id prefix, @group, * and arrays reach each peer once, never the sender', { timeout: 120_000 }, async (t) => {
+  const { alice, bob } = await twoHomes(t)
+  const lead = await McpSession.start(t, alice.home, ['--name', 'lead', '--groups', 'dev:lead'])
+  const worker = await McpSession.start(t, bob.home, ['--name', 'worker', '--groups', 'dev'])
+  const reviewer = await McpSession.start(t, bob.home, ['--name', 'reviewer', '--groups', 'qa'])
+  await alice.wait({ sessions: 3 })
+
+  const peers = await lead.call('list_peers')
+  t.ok(/- lead \(you\) [0-9a-f]{64} role member/.test(peers.text), 'list_peers shows this session with its full id')
+  t.ok(peers.text.includes('- worker ') && peers.text.includes('- reviewer '), 'and the sessions of the other home')
+  const workerId = /- worker ([0-9a-f]{64})/.exec(peers.text)?.[1] ?? ''
+  const reviewerId = /- reviewer ([0-9a-f]{64})/.exec(peers.text)?.[1] ?? ''
+  const leadId = /- lead \(you\) ([0-9a-f]{64})/.exec(peers.text)?.[1] ?? ''
+
+  const sent = await lead.call('send_message', { to: 'worker', message: 'please run the tests' })
+  t.absent(sent.isError, sent.text)
+  const id = messageId(sent.text)
+  t.is(id.length, 32, 'send_message returns the complete message id')
+  const got = await worker.notification((n) => n.content === 'please run the tests')
+  t.alike(got, { content: 'please run the tests', meta: { from_name: 'lead', from_id: leadId, mesh: 'team', priority: 'next', message_id: id } }, 'the channel notification has exactly this shape')
+  t.is(statusOf((await lead.call('message_status', { id })).text, 'worker'), 'delivered', 'status: delivered once pushed')
+
+  await lead.call('send_message', { to: reviewerId.slice(0, 8), message: 'by id prefix' })
+  await reviewer.notification((n) => n.content === 'by id prefix')
+  t.pass('a unique id prefix addresses a session')
+
+  await lead.call('send_message', { to: '@dev', message: 'group hello' })
+  const groupMsg = await worker.notification((n) => n.content === 'group hello')
+  t.is(groupMsg.meta.group, 'dev', 'a group message names its group')
+
+  await lead.call('send_message', { to: '*', message: 'all hands' })
+  await worker.notification((n) => n.content === 'all hands')
+  await reviewer.notification((n) => n.content === 'all hands')
+
+  await lead.call('send_message', { to: ['worker', '@dev', workerId, 'reviewer'], message: 'overlap' })
+  await worker.call('send_message', { to: 'lead', message: 'sentinel' })
+  await lead.notification((n) => n.content === 'sentinel')
+  await reviewer.notification((n) => n.content === 'overlap')
+  await lead.call('send_message', { to: 'worker', message: 'sentinel-2' })
+  await worker.notification((n) => n.content === 'sentinel-2')
+  t.is(worker.count((n) => n.content === 'overlap'), 1, 'named three ways, the worker gets the message once')
+  t.is(lead.count((n) => ['group hello', 'all hands', 'overlap'].includes(n.content)), 0, 'the sender never receives its own multicast')
+
+  const same = await worker.call('send_message', { to: 'reviewer', message: 'same member, two sessions' })
+  t.absent(same.isError)
+  await reviewer.notification((n) => n.content === 'same member, two sessions')
+  t.pass('two sessions of one member message each other')
+})
+
+test('priorities are applied by the recipient: next waits for idle, now cuts through dnd, low waits for check_messages', { timeout: 120_000 }, async (t) => {
+  const { alice, bob } = await twoHomes(t)
+  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
+  const busy = await McpSession.start(t, bob.home, ['--name', 'busy'])
+  await alice.wait({ sessions: 2 })
+
+  await busy.call('set_status', { status: 'working' })
+  await bob.wait({ sessions: 2 })
+  const next = messageId((await sender.call('send_message', { to: 'busy', message: 'when you are free' })).text)
+  await sender.call('send_message', { to: 'busy', message: 'low one', priority: 'low' })
+  const lowId = messageId((await sender.call('message_status', { id: next })).text)
+  t.ok(lowId.length === 32)
+
+  // the recipient reports `held` back; wait for it through another message that is pushed at once
+  await busy.call('set_status', { status: 'dnd' })
+  const urgent = messageId((await sender.call('send_message', { to: 'busy', message: 'production is down', priority: 'now' })).text)
+  await busy.notification((n) => n.content === 'production is down')
+  t.is(statusOf((await sender.call('message_status', { id: urgent })).text, 'busy'), 'delivered', '`now` is pushed even in dnd')
+  t.is(statusOf((await sender.call('message_status', { id: next })).text, 'busy'), 'held', '`next` is held while the recipient is not idle')
+  t.is(busy.count((n) => n.content === 'when you are free'), 0, 'and not pushed yet')
+
+  await busy.call('set_status', { status: 'idle' })
+  await busy.notification((n) => n.content === 'when you are free')
+  t.is(statusOf((await sender.call('message_status', { id: next })).text, 'busy'), 'delivered', 'pushed and delivered once idle')
+  t.is(busy.count((n) => n.content === 'low one'), 0, '`low` is never pushed')
+
+  const checked = await busy.call('check_messages')
+  t.ok(checked.text.includes('low one') && checked.text.includes('From sender'), 'check_messages hands over the low message: ' + checked.text)
+  t.is((await busy.call('check_messages')).text, 'No new messages.', 'each message is handed over once')
+})
+
+test('a message to a name that is offline is queued and delivered when it starts', { timeout: 120_000 }, async (t) => {
+  const { alice, bob } = await twoHomes(t)
+  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
+  const first = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
+  await alice.wait({ sessions: 2 })
+  await first.close()
+  await alice.wait({ sessions: 1 })
+
+  const res = await sender.call('send_message', { to: 'night-owl', message: 'see this when you are back' })
+  t.absent(res.isError, res.text)
+  t.ok(res.text.includes('Queued for 24 h until online: night-owl'), res.text)
+  const id = messageId(res.text)
+  t.ok(/- night-owl: queued/.test((await sender.call('message_status', { id })).text), 'status: queued')
+
+  const back = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
+  await back.notification((n) => n.content === 'see this when you are back')
+  t.is(statusOf((await sender.call('message_status', { id })).text, 'night-owl'), 'delivered', 'delivered when the name appears')
+
+  const unknown = await sender.call('send_message', { to: 'nobody-ever', message: 'hi' })
+  t.ok(unknown.isError, 'a name never seen is an error')
+  t.ok(unknown.text.includes('Online now: night-owl'), 'that lists who is online: ' + unknown.text)
+})
+
+test('presence: summary, status, groups and roles are visible to others; a killed session vanishes', { timeout: 120_000 }, async (t) => {
+  const { alice, bob } = await twoHomes(t)
+  const watcher = await McpSession.start(t, alice.home, ['--name', 'watcher'])
+  const doer = await McpSession.start(t, bob.home, ['--name', 'doer', '--role', 'backend'])
+  await alice.wait({ sessions: 2 })
+  await doer.call('set_summary', { summary: 'migrating the orders table' })
+  await doer.call('join_group', { name: 'db', role: 'lead' })
+  await doer.call('set_status', { status: 'working' })
+  const sessions = await alice.ipc<Array<{ sessions: Array<{ name: string, summary: string, status: string, role: string, groups: unknown[] }> }>>('sessions.list')
+  const seen = sessions[0].sessions.find((s) => s.name === 'doer')
+  t.alike({ summary: seen?.summary, status: seen?.status, role: seen?.role, groups: seen?.groups }, { summary: 'migrating the orders table', status: 'working', role: 'backend', groups: [{ name: 'db', role: 'lead' }] }, 'the other home sees summary, status, role and group roles')
+  const listed = await watcher.call('list_peers', { group: 'db' })
+  t.ok(listed.text.includes('- doer ') && listed.text.includes('@db:lead') && listed.text.includes('migrating the orders table'), listed.text)
+
+  process.kill(doer.pid ?? 0, 'SIGKILL')
+  await alice.wait({ sessions: 1 })
+  t.absent((await watcher.call('list_peers')).text.includes('doer'), 'a killed session is gone from the other home\'s roster')
+})
+
+test('bad arguments are refused with a clear error and change nothing', { timeout: 120_000 }, async (t) => {
+  const alice = new Member(t, 'alice')
+  const a = await McpSession.start(t, alice.home, ['--name', 'a'])
+  const b = await McpSession.start(t, alice.home, ['--name', 'b'])
+  await alice.wait({ sessions: 2 })
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['send_message', { to: 'b', message: '' }, /message: must not be empty/],
+    ['send_message', { to: 'b', message: 'x'.repeat(64 * 1024 + 1) }, /message: must be at most 65536 bytes/],
+    ['send_message', { to: '@nogroup', message: 'x' }, /nobody online is in group @nogroup\. Online now: b/],
+    ['send_message', { to: 'b', message: 'x', priority: 'urgent' }, /priority/],
+    ['send_message', { to: [], message: 'x' }, /to/],
+    ['message_status', { id: 'abc' }, /id: must be a 32-character message id/],
+    ['set_status', { status: 'sleeping' }, /status/],
+    ['join_group', { name: 'no spaces' }, /group\.name: may only contain/],
+    ['leave_group', { name: 'never-joined' }, /not in group never-joined/]
+  ]
+  for (const [tool, args, expected] of cases) {
+    const res = await a.call(tool, args)
+    t.ok(res.isError, `${tool} ${JSON.stringify(args).slice(0, 60)} is refused`)
+    t.ok(expected.test(res.text), `with a clear error: ${res.text.slice(0, 160)}`)
+  }
+  t.is(b.notifications.length, 0, 'nothing was delivered')
+  t.is((await b.call('check_messages')).text, 'No new messages.')
+  t.ok(a.client.getServerCapabilities()?.experimental?.['claude/channel'] !== undefined, 'the server declares the claude/channel capability')
+  const instructions = a.client.getInstructions() ?? ''
+  t.ok(instructions.includes('You are "a"') && instructions.includes('send_message'), 'instructions say who it is and the tools')
+  t.ok(instructions.length < 6000, 'instructions stay short (under ~1,500 tokens)')
+  t.ok((await alice.json<Array<{ name: string }>>('list'))[0].name === 'local', 'with no mesh joined, the first session created the local mesh')
+})
