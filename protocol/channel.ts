@@ -67,6 +67,11 @@ export class JsonChannel {
     return self
   }
 
+  /** Calls fn whenever the remote opens this channel while none is open here (for example after we closed one). */
+  static onRemoteOpen (stream: unknown, protocol: string, id: Buffer | null, fn: () => void): void {
+    Protomux.from(stream).pair({ protocol, id }, fn)
+  }
+
   private reject (opts: JsonChannelOptions, why: string): void {
     opts.onmalformed?.(why)
     this.close()

@@ -1,19 +1,32 @@
 // Sessions talk: real `claudemesh mcp` processes driven by the MCP SDK's stdio client, in two
 // CLAUDEMESH_HOMEs joined to one mesh through a real relay.
 import test from 'brittle'
+import path from 'node:path'
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import type { NoiseSocket } from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import { JsonChannel } from '../protocol/channel.js'
+import { SESSION_PROTOCOL } from '../protocol/session-wire.js'
+import { fromHex, meshTopic } from '../protocol/crypto.js'
+import { ANY_UDP_PORT } from '../protocol/limits.js'
 import { Member, startRelay } from './helpers/cli.js'
 import { McpSession, messageId } from './helpers/mcp.js'
 
 interface T { teardown (fn: () => unknown, opts?: { order?: number }): void }
 
-async function twoHomes (t: T): Promise<{ alice: Member, bob: Member }> {
+/** Homes joined to one mesh through a real relay, all connected to each other. */
+async function homes (t: T, labels: string[]): Promise<Member[]> {
   const relay = await startRelay(t)
-  const alice = new Member(t, 'alice')
-  const bob = new Member(t, 'bob')
-  await alice.json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
-  await bob.json('join', (await alice.json<{ link: string }>('invite')).link)
-  await alice.wait({ members: 2, connected: 1 })
-  await bob.wait({ members: 2, connected: 1 })
+  const members = labels.map((label) => new Member(t, label))
+  await members[0].json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
+  for (const m of members.slice(1)) await m.json('join', (await members[0].json<{ link: string }>('invite')).link)
+  for (const m of members) await m.wait({ members: members.length, connected: members.length - 1 })
+  return members
+}
+
+async function twoHomes (t: T): Promise<{ alice: Member, bob: Member }> {
+  const [alice, bob] = await homes(t, ['alice', 'bob'])
   return { alice, bob }
 }
 
@@ -21,12 +34,13 @@ function statusOf (text: string, name: string): string {
   return new RegExp(`- ${name} \\([0-9a-f]{64}\\): (\\w+)`).exec(text)?.[1] ?? 'missing'
 }
 
-test('messages by name, id prefix, @group, * and arrays reach each peer once, never the sender', { timeout: 120_000 }, async (t) => {
-  const { alice, bob } = await twoHomes(t)
+test('three homes: messages by name, id prefix, @group, * and arrays reach each peer once, never the sender', { timeout: 120_000 }, async (t) => {
+  const [alice, bob, carol] = await homes(t, ['alice', 'bob', 'carol'])
   const lead = await McpSession.start(t, alice.home, ['--name', 'lead', '--groups', 'dev:lead'])
   const worker = await McpSession.start(t, bob.home, ['--name', 'worker', '--groups', 'dev'])
-  const reviewer = await McpSession.start(t, bob.home, ['--name', 'reviewer', '--groups', 'qa'])
-  await alice.wait({ sessions: 3 })
+  const reviewer = await McpSession.start(t, carol.home, ['--name', 'reviewer', '--groups', 'qa'])
+  const helper = await McpSession.start(t, bob.home, ['--name', 'helper'])
+  for (const m of [alice, bob, carol]) await m.wait({ sessions: 4 })
 
   const peers = await lead.call('list_peers')
   t.ok(/- lead \(you\) [0-9a-f]{64} role member/.test(peers.text), 'list_peers shows this session with its full id')
@@ -41,6 +55,7 @@ test('messages by name, id prefix, @group, * and arrays reach each peer once, ne
   t.is(id.length, 32, 'send_message returns the complete message id')
   const got = await worker.notification((n) => n.content === 'please run the tests')
   t.alike(got, { content: 'please run the tests', meta: { from_name: 'lead', from_id: leadId, mesh: 'team', priority: 'next', message_id: id } }, 'the channel notification has exactly this shape')
+  await alice.wait({ delivered: id }) // the recipient's daemon reports back; the sender's daemon records it
   t.is(statusOf((await lead.call('message_status', { id })).text, 'worker'), 'delivered', 'status: delivered once pushed')
 
   await lead.call('send_message', { to: reviewerId.slice(0, 8), message: 'by id prefix' })
@@ -64,9 +79,10 @@ test('messages by name, id prefix, @group, * and arrays reach each peer once, ne
   t.is(worker.count((n) => n.content === 'overlap'), 1, 'named three ways, the worker gets the message once')
   t.is(lead.count((n) => ['group hello', 'all hands', 'overlap'].includes(n.content)), 0, 'the sender never receives its own multicast')
 
-  const same = await worker.call('send_message', { to: 'reviewer', message: 'same member, two sessions' })
+  await helper.notification((n) => n.content === 'all hands')
+  const same = await worker.call('send_message', { to: 'helper', message: 'same member, two sessions' })
   t.absent(same.isError)
-  await reviewer.notification((n) => n.content === 'same member, two sessions')
+  await helper.notification((n) => n.content === 'same member, two sessions')
   t.pass('two sessions of one member message each other')
 })
 
@@ -80,19 +96,19 @@ test('priorities are applied by the recipient: next waits for idle, now cuts thr
   await bob.wait({ sessions: 2 })
   const next = messageId((await sender.call('send_message', { to: 'busy', message: 'when you are free' })).text)
   await sender.call('send_message', { to: 'busy', message: 'low one', priority: 'low' })
-  const lowId = messageId((await sender.call('message_status', { id: next })).text)
-  t.ok(lowId.length === 32)
 
   // the recipient reports `held` back; wait for it through another message that is pushed at once
   await busy.call('set_status', { status: 'dnd' })
   const urgent = messageId((await sender.call('send_message', { to: 'busy', message: 'production is down', priority: 'now' })).text)
   await busy.notification((n) => n.content === 'production is down')
+  await alice.wait({ delivered: urgent })
   t.is(statusOf((await sender.call('message_status', { id: urgent })).text, 'busy'), 'delivered', '`now` is pushed even in dnd')
   t.is(statusOf((await sender.call('message_status', { id: next })).text, 'busy'), 'held', '`next` is held while the recipient is not idle')
   t.is(busy.count((n) => n.content === 'when you are free'), 0, 'and not pushed yet')
 
   await busy.call('set_status', { status: 'idle' })
   await busy.notification((n) => n.content === 'when you are free')
+  await alice.wait({ delivered: next })
   t.is(statusOf((await sender.call('message_status', { id: next })).text, 'busy'), 'delivered', 'pushed and delivered once idle')
   t.is(busy.count((n) => n.content === 'low one'), 0, '`low` is never pushed')
 
@@ -117,6 +133,7 @@ test('a message to a name that is offline is queued and delivered when it starts
 
   const back = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
   await back.notification((n) => n.content === 'see this when you are back')
+  await alice.wait({ delivered: id })
   t.is(statusOf((await sender.call('message_status', { id })).text, 'night-owl'), 'delivered', 'delivered when the name appears')
 
   const unknown = await sender.call('send_message', { to: 'nobody-ever', message: 'hi' })
@@ -171,4 +188,50 @@ test('bad arguments are refused with a clear error and change nothing', { timeou
   t.ok(instructions.includes('You are "a"') && instructions.includes('send_message'), 'instructions say who it is and the tools')
   t.ok(instructions.length < 6000, 'instructions stay short (under ~1,500 tokens)')
   t.ok((await alice.json<Array<{ name: string }>>('list'))[0].name === 'local', 'with no mesh joined, the first session created the local mesh')
+})
+
+test('bad frames and oversize messages from a peer: refused, counted, the daemon still serving', { timeout: 120_000 }, async (t) => {
+  const relay = await startRelay(t)
+  const alice = new Member(t, 'alice')
+  const bob = new Member(t, 'bob')
+  const mesh = await alice.json<{ key: string }>('create', 'team', '--relay', `${relay.key}@${relay.address}`)
+  await bob.json('join', (await alice.json<{ link: string }>('invite')).link)
+  await alice.wait({ members: 2, connected: 1 })
+  const aliceKey = (await alice.json<{ swarmKey: string }>('status')).swarmKey
+  await bob.stop()
+
+  // a misbehaving daemon with a genuine member identity: bob's swarm key, from bob's own corestore
+  const store = new Corestore(path.join(bob.home, 'store'))
+  const bobKeyPair = await store.createKeyPair('hyperswarm')
+  await store.close()
+  const [host, port] = relay.address.split(':')
+  const rogue = new Hyperswarm({ dht: new HyperDHT({ bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1', port: ANY_UDP_PORT }), keyPair: bobKeyPair })
+  t.teardown(() => rogue.destroy(), { order: 4 })
+  const conn = await new Promise<NoiseSocket>((resolve) => {
+    rogue.on('connection', (c: NoiseSocket) => { c.on('error', () => {}); resolve(c) })
+    rogue.joinPeer(fromHex(aliceKey))
+  })
+  const channelClosed = (send: (ch: JsonChannel) => void): Promise<void> => new Promise((resolve) => {
+    const ch = JsonChannel.open(conn, { protocol: SESSION_PROTOCOL, id: meshTopic(fromHex(mesh.key)), maxFrame: 1 << 20, onopen: () => send(ch as JsonChannel), onframe: () => {}, onclose: () => resolve() })
+  })
+
+  await channelClosed((ch) => ch.sendRaw(Buffer.from('{"t": "msg", this is not json')))
+  await alice.wait({ malformed: 1 })
+  t.pass('a frame that is not JSON closes the channel and is counted')
+  await channelClosed((ch) => ch.send({ t: 'msg', id: 'a'.repeat(32), from: { id: 'b'.repeat(64), name: 'bob', member: bobKeyPair.publicKey.toString('hex') }, to: ['c'.repeat(64)], group: null, priority: 'now', content: 'x'.repeat(70 * 1024), at: 1 }))
+  await alice.wait({ malformed: 2 })
+  t.pass('an oversize message closes the channel and is counted')
+  await channelClosed((ch) => ch.sendRaw(Buffer.alloc(200 * 1024, 0x7b)))
+  await alice.wait({ malformed: 3 })
+  t.pass('an oversize frame closes the channel and is counted')
+  const status = await alice.json<{ meshes: Array<{ malformedFrames: number }> }>('status')
+  t.is(status.meshes[0].malformedFrames, 3, 'status reports the malformed frames')
+
+  await rogue.destroy()
+  const a = await McpSession.start(t, alice.home, ['--name', 'a'])
+  const b = await McpSession.start(t, bob.home, ['--name', 'b'])
+  await alice.wait({ sessions: 2, connected: 1 })
+  await a.call('send_message', { to: 'b', message: 'still here' })
+  await b.notification((n) => n.content === 'still here')
+  t.pass('the daemon kept serving: a real peer still gets messages')
 })

@@ -36,6 +36,8 @@ const WaitParams = z.object({
   refused: z.number().int().min(0).optional(),
   relay: z.boolean().optional(),
   sessions: z.number().int().min(0).optional(),
+  malformed: z.number().int().min(0).optional(),
+  delivered: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
 })
 const LeaveParams = z.object({ mesh: z.string().min(1, 'must name the mesh to leave').max(LIMITS.meshName), force: z.boolean().default(false) })
@@ -124,7 +126,9 @@ export function registerHandlers (daemon: Daemon): void {
       (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
       (p.refused === undefined || network.refused.count >= p.refused) &&
       (p.relay === undefined || network.relay.connected === p.relay) &&
-      (p.sessions === undefined || daemon.sessionsOf(mesh).roster().length === p.sessions)
+      (p.sessions === undefined || daemon.sessionsOf(mesh).roster().length === p.sessions) &&
+      (p.malformed === undefined || daemon.sessionsOf(mesh).counters.malformedFrames >= p.malformed) &&
+      (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered') === true)
     if (!holds()) {
       await new Promise<void>((resolve, reject) => {
         const check = (): void => { if (holds()) { cleanup(); resolve() } }
@@ -136,8 +140,12 @@ export function registerHandlers (daemon: Daemon): void {
           network.relay.off('open', check)
           network.relay.off('close', check)
           daemon.sessionsOf(mesh).off('roster', check)
+          daemon.sessionsOf(mesh).off('malformed', check)
+          daemon.sessionsOf(mesh).off('status', check)
         }
         daemon.sessionsOf(mesh).on('roster', check)
+        daemon.sessionsOf(mesh).on('malformed', check)
+        daemon.sessionsOf(mesh).on('status', check)
         mesh.on('members', check)
         for (const e of ['peers', 'refused', 'roster']) network.on(e, check)
         network.relay.on('open', check)
@@ -162,6 +170,8 @@ function meshStatus (daemon: Daemon, mesh: Mesh): object {
     writable: mesh.writable,
     relay: { addresses: mesh.config.relay.addresses, publicKey: mesh.config.relay.publicKey, embedded: mesh.config.relay.embedded, connected: network.relay.connected },
     peers: network.connectedPeers(mesh),
+    sessions: daemon.sessionsOf(mesh).roster().length,
+    malformedFrames: daemon.sessionsOf(mesh).counters.malformedFrames,
     members: mesh.members.length,
     refusedConnections: network.refused.count
   }

@@ -46,6 +46,7 @@ export class MeshSessions extends EventEmitter {
   readonly local = new Map<string, LocalSession>()
   readonly remote = new Map<string, RemoteSession>()
   private readonly peers = new Set<PeerChannel>()
+  private readonly paired = new WeakSet<NoiseSocket>()
   private readonly outgoing = new Map<string, Outgoing>()
   private readonly file: string
   private readonly names: Set<string>
@@ -72,8 +73,12 @@ export class MeshSessions extends EventEmitter {
   // ---------------------------------------------------------------------------------------------
   // peers
 
-  /** Opens the session channel on a connection to a member daemon. */
+  /** Opens the session channel on a connection to a member daemon (again, if the remote reopens it). */
   attach (conn: NoiseSocket, remoteKey: string): void {
+    if (!this.paired.has(conn)) {
+      this.paired.add(conn)
+      JsonChannel.onRemoteOpen(conn, SESSION_PROTOCOL, this.mesh.topic, () => this.attach(conn, remoteKey))
+    }
     const peer: PeerChannel = { json: null as unknown as JsonChannel, remoteKey }
     const json = JsonChannel.open(conn, {
       protocol: SESSION_PROTOCOL,
