@@ -162,8 +162,8 @@ test('presence: summary, status, groups and roles are visible to others; a kille
 
 test('bad arguments are refused with a clear error and change nothing', { timeout: 120_000 }, async (t) => {
   const alice = new Member(t, 'alice')
-  const a = await McpSession.start(t, alice.home, ['--name', 'a'])
-  const b = await McpSession.start(t, alice.home, ['--name', 'b'])
+  // two sessions starting at once on a fresh machine share one local mesh
+  const [a, b] = await Promise.all([McpSession.start(t, alice.home, ['--name', 'a']), McpSession.start(t, alice.home, ['--name', 'b'])])
   await alice.wait({ sessions: 2 })
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['send_message', { to: 'b', message: '' }, /message: must not be empty/],

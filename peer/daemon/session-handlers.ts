@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { Daemon } from './daemon.js'
 import type { IpcConnection } from './ipc.js'
 import type { LocalSession, MeshSessions, Delivered } from './sessions.js'
+import type { Mesh } from '../mesh/mesh.js'
 import { createMesh } from './membership.js'
 import { parse } from '../../protocol/schema.js'
 import { MeshError } from '../../protocol/errors.js'
@@ -150,9 +151,19 @@ export function registerSessionHandlers (daemon: Daemon): void {
   })
 }
 
-async function meshFor (daemon: Daemon, name: string | null) {
+/** Several sessions may start at once on a fresh machine: they share one creation of the local mesh. */
+const creatingLocal = new WeakMap<Daemon, Promise<Mesh>>()
+
+async function meshFor (daemon: Daemon, name: string | null): Promise<Mesh> {
   if (name !== null && name !== '') return daemon.resolveMesh(name)
-  if (daemon.meshes.size === 0) return await createMesh(daemon, LOCAL_MESH, null, null)
+  if (daemon.meshes.size === 0) {
+    let creating = creatingLocal.get(daemon)
+    if (creating === undefined) {
+      creating = createMesh(daemon, LOCAL_MESH, null, null).finally(() => creatingLocal.delete(daemon))
+      creatingLocal.set(daemon, creating)
+    }
+    return await creating
+  }
   if (daemon.meshes.size === 1) return daemon.resolveMesh(null)
   const local = daemon.meshes.get(LOCAL_MESH)
   if (local !== undefined) return local
