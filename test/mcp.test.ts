@@ -10,7 +10,7 @@ import { JsonChannel } from '../protocol/channel.js'
 import { SESSION_PROTOCOL } from '../protocol/session-wire.js'
 import { fromHex, meshTopic } from '../protocol/crypto.js'
 import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { Member, startRelay } from './helpers/cli.js'
+import { Member, startRelay, cli } from './helpers/cli.js'
 import { McpSession, messageId } from './helpers/mcp.js'
 
 interface T { teardown (fn: () => unknown, opts?: { order?: number }): void }
@@ -93,7 +93,6 @@ test('priorities are applied by the recipient: next waits for idle, now cuts thr
   await alice.wait({ sessions: 2 })
 
   await busy.call('set_status', { status: 'working' })
-  await bob.wait({ sessions: 2 })
   const next = messageId((await sender.call('send_message', { to: 'busy', message: 'when you are free' })).text)
   await sender.call('send_message', { to: 'busy', message: 'low one', priority: 'low' })
 
@@ -149,6 +148,7 @@ test('presence: summary, status, groups and roles are visible to others; a kille
   await doer.call('set_summary', { summary: 'migrating the orders table' })
   await doer.call('join_group', { name: 'db', role: 'lead' })
   await doer.call('set_status', { status: 'working' })
+  await alice.wait({ peer: { name: 'doer', status: 'working', summary: 'migrating the orders table', group: 'db' } })
   const sessions = await alice.ipc<Array<{ sessions: Array<{ name: string, summary: string, status: string, role: string, groups: unknown[] }> }>>('sessions.list')
   const seen = sessions[0].sessions.find((s) => s.name === 'doer')
   t.alike({ summary: seen?.summary, status: seen?.status, role: seen?.role, groups: seen?.groups }, { summary: 'migrating the orders table', status: 'working', role: 'backend', groups: [{ name: 'db', role: 'lead' }] }, 'the other home sees summary, status, role and group roles')
@@ -234,4 +234,36 @@ test('bad frames and oversize messages from a peer: refused, counted, the daemon
   await a.call('send_message', { to: 'b', message: 'still here' })
   await b.notification((n) => n.content === 'still here')
   t.pass('the daemon kept serving: a real peer still gets messages')
+})
+
+test('hooks: a session without channels gets held messages at its next prompt, and its status follows the turn', { timeout: 120_000 }, async (t) => {
+  const { alice, bob } = await twoHomes(t)
+  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
+  // this test process plays Claude Code: it is the parent of the MCP server and an ancestor of the hook
+  const plain = await McpSession.start(t, bob.home, ['--name', 'plain'], { CLAUDEMESH_CHANNELS: '0' })
+  await alice.wait({ sessions: 2 })
+  const hook = async (event: string): Promise<string> => {
+    const res = await cli(bob.home, ['hook', event], {}, JSON.stringify({ hook_event_name: event, session_id: 'x', cwd: process.cwd() }))
+    t.is(res.code, 0, `hook ${event} exits 0`)
+    return res.stdout
+  }
+  const statusOfPlain = async (): Promise<string | undefined> => (await alice.ipc<Array<{ sessions: Array<{ name: string, status: string }> }>>('sessions.list'))[0].sessions.find((s) => s.name === 'plain')?.status
+
+  const id = messageId((await sender.call('send_message', { to: 'plain', message: 'review PR 42 please' })).text)
+  t.is(plain.notifications.length, 0, 'no push to a session without channels')
+  const out = JSON.parse(await hook('UserPromptSubmit')) as { hookSpecificOutput: { hookEventName: string, additionalContext: string } }
+  t.is(out.hookSpecificOutput.hookEventName, 'UserPromptSubmit')
+  t.ok(out.hookSpecificOutput.additionalContext.includes('review PR 42 please') && out.hookSpecificOutput.additionalContext.includes('from="sender"'), 'the held message is injected as additional context')
+  await alice.wait({ delivered: id })
+  t.pass('and counts as delivered')
+  await alice.wait({ peer: { name: 'plain', status: 'working' } })
+  t.is(await statusOfPlain(), 'working', 'UserPromptSubmit marks the session working, seen from the other home')
+  t.is(await hook('UserPromptSubmit'), '', 'a message is injected once')
+
+  await hook('Stop')
+  await alice.wait({ peer: { name: 'plain', status: 'idle' } })
+  t.is(await statusOfPlain(), 'idle', 'Stop marks it idle')
+  await hook('SessionEnd')
+  await alice.wait({ sessions: 1 })
+  t.pass('SessionEnd takes the session offline everywhere')
 })

@@ -38,6 +38,7 @@ const WaitParams = z.object({
   sessions: z.number().int().min(0).optional(),
   malformed: z.number().int().min(0).optional(),
   delivered: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional() }).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
 })
 const LeaveParams = z.object({ mesh: z.string().min(1, 'must name the mesh to leave').max(LIMITS.meshName), force: z.boolean().default(false) })
@@ -128,7 +129,11 @@ export function registerHandlers (daemon: Daemon): void {
       (p.relay === undefined || network.relay.connected === p.relay) &&
       (p.sessions === undefined || daemon.sessionsOf(mesh).roster().length === p.sessions) &&
       (p.malformed === undefined || daemon.sessionsOf(mesh).counters.malformedFrames >= p.malformed) &&
-      (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered') === true)
+      (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered') === true) &&
+      (p.peer === undefined || daemon.sessionsOf(mesh).roster().some((s) => s.name === p.peer?.name &&
+        (p.peer.status === undefined || s.status === p.peer.status) &&
+        (p.peer.summary === undefined || s.summary === p.peer.summary) &&
+        (p.peer.group === undefined || s.groups.some((g) => g.name === p.peer?.group))))
     if (!holds()) {
       await new Promise<void>((resolve, reject) => {
         const check = (): void => { if (holds()) { cleanup(); resolve() } }

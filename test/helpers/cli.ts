@@ -21,16 +21,17 @@ export function tmpDir (t: Teardown, prefix = 'cm-'): string {
 }
 
 /** Runs `claudemesh ...` to completion with the given home. */
-export function cli (home: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function cli (home: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, CLAUDEMESH_HOME: home, ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
     })
+    if (input !== undefined) child.stdin?.end(input)
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf-8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf-8').on('data', (d: string) => { stderr += d })
+    child.stdout?.setEncoding('utf-8').on('data', (d: string) => { stdout += d })
+    child.stderr?.setEncoding('utf-8').on('data', (d: string) => { stderr += d })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
   })
@@ -77,7 +78,7 @@ export class Member {
   }
 
   /** Waits inside the daemon for a condition (event-driven there, no polling here). */
-  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, relay?: boolean, sessions?: number, malformed?: number, delivered?: string, timeoutMs?: number }): Promise<any> {
+  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, relay?: boolean, sessions?: number, malformed?: number, delivered?: string, peer?: { name: string, status?: string, summary?: string, group?: string }, timeoutMs?: number }): Promise<any> {
     return this.ipc('wait', { timeoutMs: 30_000, ...params })
   }
 
