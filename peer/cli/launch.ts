@@ -153,12 +153,13 @@ export function claudeArguments (userArgs: string[], identity: Record<string, st
   }
   const ours: string[] = []
   const notes: string[] = []
-  if (!hasMcp) ours.push(MCP_FLAG, mcpConfig(identity))
+  const channel = !hasChannels || listed
+  if (!hasMcp) ours.push(MCP_FLAG, mcpConfig(identity, channel))
   else notes.push(`your own ${MCP_FLAG} is passed as is: it must register the "${SERVER_NAME}" MCP server (or run \`claudemesh install\` once).`)
   if (!hasChannels) ours.push(CHANNEL_FLAG, CHANNEL_ENTRY)
   else if (!listed) notes.push(`your ${CHANNEL_FLAG} does not list ${CHANNEL_ENTRY}: messages will not be pushed to this session as they arrive (they wait for hooks or check_messages).`)
   const args = end === -1 ? [...userArgs, ...ours] : [...userArgs.slice(0, end), ...ours, ...userArgs.slice(end)]
-  return { args, channel: !hasChannels || listed, notes }
+  return { args, channel, notes }
 }
 
 function takeValues (args: string[], from: number): string[] {
@@ -168,8 +169,9 @@ function takeValues (args: string[], from: number): string[] {
 }
 
 /** The MCP config for `--mcp-config`: this Node running this package's bin.js, so no global install is needed. */
-export function mcpConfig (identity: Record<string, string>): string {
-  const env: Record<string, string> = { ...identity, CLAUDEMESH_CHANNELS: '1' }
+export function mcpConfig (identity: Record<string, string>, channel = true): string {
+  // only a session whose Claude Code really loads the channel may have messages pushed (and counted delivered)
+  const env: Record<string, string> = { ...identity, CLAUDEMESH_CHANNELS: channel ? '1' : '0' }
   if (process.env.CLAUDEMESH_HOME !== undefined && process.env.CLAUDEMESH_HOME !== '') env.CLAUDEMESH_HOME = process.env.CLAUDEMESH_HOME
   return JSON.stringify({ mcpServers: { [SERVER_NAME]: { type: 'stdio', command: process.execPath, args: [BIN_PATH, 'mcp'], env } } })
 }

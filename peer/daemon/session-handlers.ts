@@ -134,6 +134,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
     switch (p.event) {
       case 'SessionStart':
         sessions.update(session, { status: 'idle' })
+        if (!session.channel) context = sessions.drain(session, ['now', 'next'])
         break
       case 'UserPromptSubmit':
         sessions.update(session, { status: 'working' })

@@ -47,6 +47,8 @@ export class MeshSessions extends EventEmitter {
   readonly remote = new Map<string, RemoteSession>()
   private readonly peers = new Set<PeerChannel>()
   private readonly paired = new WeakSet<NoiseSocket>()
+  /** connections of peers not yet in the view, attached once their join op arrives */
+  private readonly pending = new Map<NoiseSocket, string>()
   private readonly outgoing = new Map<string, Outgoing>()
   private readonly file: string
   private readonly names: Set<string>
@@ -68,13 +70,27 @@ export class MeshSessions extends EventEmitter {
     this.timer = setInterval(() => this.tick(), HEARTBEAT_MS)
     this.timer.unref()
     this.on('roster', () => this.flushOutbox())
+    this.onmembers = () => { for (const [conn, key] of [...this.pending]) this.attach(conn, key) }
+    mesh.on('members', this.onmembers)
   }
+
+  private readonly onmembers: () => void
 
   // ---------------------------------------------------------------------------------------------
   // peers
 
-  /** Opens the session channel on a connection to a member daemon (again, if the remote reopens it). */
+  /**
+   * Opens the session channel on a connection to a member daemon (again, if the remote reopens it).
+   * Only members in the mesh view get sessions: a peer the relay merely vouches for waits until its
+   * join op has replicated, so a relay cannot slip a daemon of its own into anyone's roster.
+   */
   attach (conn: NoiseSocket, remoteKey: string): void {
+    if (!this.mesh.isMember(remoteKey)) {
+      this.pending.set(conn, remoteKey)
+      conn.once('close', () => this.pending.delete(conn))
+      return
+    }
+    this.pending.delete(conn)
     if (!this.paired.has(conn)) {
       this.paired.add(conn)
       JsonChannel.onRemoteOpen(conn, SESSION_PROTOCOL, this.mesh.topic, () => this.attach(conn, remoteKey))
@@ -138,7 +154,7 @@ export class MeshSessions extends EventEmitter {
         this.receive(frame, peer)
         break
       case 'status':
-        this.setStatus(frame.id, frame.session, frame.status)
+        if (this.remote.get(frame.session)?.peer === peer) this.setStatus(frame.id, frame.session, frame.status) // only the recipient's daemon reports
         break
     }
   }
@@ -437,6 +453,8 @@ export class MeshSessions extends EventEmitter {
 
   close (): void {
     clearInterval(this.timer)
+    this.mesh.off('members', this.onmembers)
+    this.pending.clear()
     for (const peer of this.peers) peer.json.close()
     this.peers.clear()
   }

@@ -22,6 +22,14 @@ function text (value: string): ToolResult {
 
 export async function runMcpServer (opts: McpOptions): Promise<void> {
   const client = await daemonClient()
+  // messages pushed before Claude Code finished initializing wait here, so none is lost
+  const early: Delivered[] = []
+  let forward: ((m: Delivered) => void) | null = null
+  client.on('push', (event: string, data: unknown) => {
+    if (event !== 'message') return
+    if (forward === null) early.push(data as Delivered)
+    else forward(data as Delivered)
+  })
   const registered = await client.request<Registered>('session.register', {
     name: opts.name ?? null,
     role: opts.role ?? null,
@@ -90,13 +98,15 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
     inputSchema: { name: z.string().describe('group name') }
   }, async ({ name }) => call('session.leave_group', { name }, (s: SessionInfo) => `Groups: ${formatGroups(s)}.`))
 
-  client.on('push', (event: string, data: unknown) => {
-    if (event !== 'message') return
-    const m = data as Delivered
+  const notify = (m: Delivered): void => {
     const meta: Record<string, string> = { from_name: m.from.name, from_id: m.from.id, mesh: m.mesh, priority: m.priority, message_id: m.id }
     if (m.group !== null) meta.group = m.group
     server.server.notification({ method: 'notifications/claude/channel', params: { content: m.content, meta } }).catch(() => {})
-  })
+  }
+  server.server.oninitialized = () => {
+    forward = notify
+    for (const m of early.splice(0)) notify(m)
+  }
 
   const transport = new StdioServerTransport()
   let stopping = false
