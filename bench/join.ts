@@ -11,25 +11,11 @@ import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { Member, startRelay, cli, tmpDir, type CliResult } from '../test/helpers/cli.js'
+import { Teardowns } from './common.js'
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/join.json', import.meta.url))
 const MESH = 'bench'
 
-/** The teardown interface the test helpers expect, run in `order` (then last-in, first-out). */
-class Teardowns {
-  private readonly fns: Array<{ fn: () => unknown, order: number, seq: number }> = []
-
-  teardown (fn: () => unknown, opts: { order?: number } = {}): void {
-    this.fns.push({ fn, order: opts.order ?? 0, seq: this.fns.length })
-  }
-
-  async run (): Promise<void> {
-    const fns = this.fns.splice(0).sort((a, b) => a.order - b.order || b.seq - a.seq)
-    for (const { fn } of fns) {
-      try { await fn() } catch (err) { console.error(`teardown failed: ${(err as Error).message}`) }
-    }
-  }
-}
 
 interface Stats { n: number, median: number, p95: number, min: number, max: number, mean: number, samples: number[] }
 

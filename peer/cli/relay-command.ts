@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { Relay } from '../../relay/relay.js'
 import { toHex } from '../../protocol/crypto.js'
+import { watchPid } from '../daemon/watch-pid.js'
 
 export async function runRelay (opts: { host: string, port: number, publicHost?: string, httpPort: number, data: string }): Promise<void> {
   const relay = new Relay({ dataDir: path.resolve(opts.data), host: opts.host, port: opts.port, publicHost: opts.publicHost, httpPort: opts.httpPort })
@@ -24,6 +25,7 @@ export async function runRelay (opts: { host: string, port: number, publicHost?:
   ].join('\n'))
   await new Promise<void>((resolve) => {
     const stop = (): void => { resolve() }
+    watchPid(process.env.CLAUDEMESH_WATCH_PID, stop)
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })

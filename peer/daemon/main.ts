@@ -3,6 +3,7 @@
 import fs from 'node:fs'
 import { Daemon } from './daemon.js'
 import { homePaths, ensureHome } from './home.js'
+import { watchPid } from './watch-pid.js'
 
 const paths = homePaths()
 ensureHome(paths)
@@ -82,6 +83,7 @@ async function main (): Promise<void> {
     process.exit(1)
   }
   log(`started pid ${process.pid} swarm key ${daemon.swarmKey}`)
+  watchPid(process.env.CLAUDEMESH_WATCH_PID, () => { log('the watched process is gone'); shutdown(0).catch(() => process.exit(1)) })
   process.stdout.write(`ready ${process.pid}\n`)
 }
 

@@ -49,6 +49,7 @@ export class MeshSessions extends EventEmitter {
   private readonly paired = new WeakSet<NoiseSocket>()
   /** connections of peers not yet in the view, attached once their join op arrives */
   private readonly pending = new Map<NoiseSocket, string>()
+  private saveTimer: NodeJS.Timeout | null = null
   private readonly outgoing = new Map<string, Outgoing>()
   private readonly file: string
   private readonly names: Set<string>
@@ -181,6 +182,8 @@ export class MeshSessions extends EventEmitter {
     }
     if (changed) this.emit('roster')
     this.expireOutbox()
+    // statuses are kept for a day, like the offline queue
+    for (const [id, out] of this.outgoing) if (out.createdAt < Date.now() - OFFLINE_TTL_MS) this.outgoing.delete(id)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -412,10 +415,13 @@ export class MeshSessions extends EventEmitter {
   // ---------------------------------------------------------------------------------------------
   // the offline queue
 
+  /** Remembers a name as seen (so messages to it queue while it is offline); saved in batches. */
   private learnName (name: string): void {
     if (this.names.has(name)) return
     this.names.add(name)
-    this.save()
+    if (this.saveTimer !== null) return
+    this.saveTimer = setTimeout(() => this.save(), 250)
+    this.saveTimer.unref()
   }
 
   /** Sends queued messages whose recipient name is now online. */
@@ -448,6 +454,8 @@ export class MeshSessions extends EventEmitter {
   }
 
   private save (): void {
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer)
+    this.saveTimer = null
     writeFileAtomic(this.file, JSON.stringify({ names: [...this.names], outbox: this.outbox } satisfies Persisted))
   }
 
@@ -455,6 +463,7 @@ export class MeshSessions extends EventEmitter {
     clearInterval(this.timer)
     this.mesh.off('members', this.onmembers)
     this.pending.clear()
+    if (this.saveTimer !== null) this.save()
     for (const peer of this.peers) peer.json.close()
     this.peers.clear()
   }

@@ -56,7 +56,7 @@ export class Member {
   }
 
   get env (): Record<string, string> {
-    return { CLAUDEMESH_LABEL: this.label }
+    return { CLAUDEMESH_LABEL: this.label, CLAUDEMESH_WATCH_PID: String(process.pid) }
   }
 
   run (...args: string[]): Promise<CliResult> {
@@ -113,7 +113,8 @@ export interface RelayProcess {
 export async function startRelay (t: Teardown, opts: { data?: string, port?: number } = {}): Promise<RelayProcess> {
   const data = opts.data ?? tmpDir(t, 'cm-relay-')
   const child = spawn(process.execPath, [BIN, 'relay', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--http-port', '0', '--data', data], {
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CLAUDEMESH_WATCH_PID: String(process.pid) } // gone with the test process, even if it crashes
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {

@@ -25,7 +25,7 @@ export class McpSession {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [BIN, 'mcp', ...args],
-      env: { ...process.env as Record<string, string>, CLAUDEMESH_HOME: home, CLAUDEMESH_CHANNELS: '1', ...env },
+      env: { ...process.env as Record<string, string>, CLAUDEMESH_HOME: home, CLAUDEMESH_CHANNELS: '1', CLAUDEMESH_WATCH_PID: String(process.pid), ...env },
       stderr: 'ignore'
     })
     const client = new Client({ name: 'claudemesh-test', version: '1.0.0' })
