@@ -38,7 +38,7 @@ test('launch with flags: identity env, the MCP config and channel flag once, use
   const calls = claude.calls()
   t.is(calls.length, 1, 'claude ran once')
   const { argv, env } = calls[0]
-  t.alike(env, { CLAUDEMESH_HOME: member.home, CLAUDEMESH_LABEL: 'alice', CLAUDEMESH_NAME: 'alice', CLAUDEMESH_ROLE: 'reviewer', CLAUDEMESH_GROUPS: 'frontend,api:lead', CLAUDEMESH_MESH: 'local', CLAUDEMESH_CHANNELS: '1' }, 'identity in the environment')
+  t.alike(env, { ...member.env, CLAUDEMESH_HOME: member.home, CLAUDEMESH_NAME: 'alice', CLAUDEMESH_ROLE: 'reviewer', CLAUDEMESH_GROUPS: 'frontend,api:lead', CLAUDEMESH_MESH: 'local', CLAUDEMESH_CHANNELS: '1' }, 'identity in the environment')
   t.is(count(argv, MCP_FLAG), 1, '--mcp-config once')
   t.is(count(argv, CHANNEL_FLAG), 1, '--dangerously-load-development-channels once')
   t.is(argv[argv.indexOf(CHANNEL_FLAG) + 1], 'server:claudemesh', 'the channel is server:claudemesh')
