@@ -5,6 +5,7 @@ export const LIMITS = {
   group: 64,
   role: 32,
   message: 64 * 1024,
+  stateKey: 256,
   stateValue: 64 * 1024,
   memoryEntry: 16 * 1024,
   file: 1024 * 1024 * 1024,

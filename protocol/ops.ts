@@ -6,6 +6,7 @@ import { hexKey, hexSignature, timestamp, nameSchema } from './schema.js'
 import { LIMITS } from './limits.js'
 import { verifyInviteCert, decodeMemberKeys, type InviteCert } from './invite.js'
 import { sign, verify, toHex } from './crypto.js'
+import { MeshError } from './errors.js'
 
 const label = z.string().min(1).max(LIMITS.displayName)
 const role = z.enum(['member', 'admin'])
@@ -45,8 +46,53 @@ export const MemberRemoveOp = z.object({
   signature: hexSignature
 })
 
-export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp])
+/** Who wrote a state entry: the session (when a session did) and the member's label. */
+export const Author = z.object({
+  session: z.string().max(LIMITS.displayName).nullable(),
+  sessionId: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  member: z.string().max(LIMITS.displayName)
+})
+export type Author = z.infer<typeof Author>
+
+export const stateKey = z.string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.stateKey, `must be at most ${LIMITS.stateKey} characters`)
+  .refine((k) => !/[\u0000-\u001f\u007f]/.test(k), 'must not contain control characters')
+
+export const StateSetOp = z.object({
+  type: z.literal('state.set'),
+  v: z.literal(1),
+  at: timestamp,
+  key: stateKey,
+  value: z.unknown().refine((v) => v !== undefined, 'is required'),
+  by: Author
+})
+
+export const StateDeleteOp = z.object({
+  type: z.literal('state.delete'),
+  v: z.literal(1),
+  at: timestamp,
+  key: stateKey,
+  by: Author
+})
+
+export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp, StateSetOp, StateDeleteOp])
 export type Op = z.infer<typeof Op>
+export type StateSetOp = z.infer<typeof StateSetOp>
+export type StateDeleteOp = z.infer<typeof StateDeleteOp>
+
+/** A state value must be JSON that survives a round trip, within the size limit. Returns its text. */
+export function checkStateValue (value: unknown): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (err) {
+    throw MeshError.BAD_INPUT('value', `must be JSON-serialisable (${(err as Error).message})`)
+  }
+  if (text === undefined) throw MeshError.BAD_INPUT('value', 'must be a JSON value (not undefined, a function or a symbol)')
+  if (Buffer.byteLength(text) > LIMITS.stateValue) throw MeshError.BAD_INPUT('value', `must be at most ${LIMITS.stateValue} bytes as JSON (it is ${Buffer.byteLength(text)})`)
+  return text
+}
 export type InitOp = z.infer<typeof InitOp>
 export type JoinOp = z.infer<typeof JoinOp>
 export type MemberRemoveOp = z.infer<typeof MemberRemoveOp>

@@ -7,6 +7,7 @@ import { VERSION } from './version.js'
 import { addSessionCommands } from './session-commands.js'
 
 interface MeshMember { label: string, role: string, writerKey: string, swarmKey: string, self: boolean, connected: boolean, online: boolean }
+interface StateRow { key: string, value: unknown, by: { session: string | null, member: string }, at: number }
 interface MeshSummary { name: string, key: string, owner: boolean, relay: { addresses: string[], embedded: boolean, connected: boolean }, members: MeshMember[], online: number }
 
 async function call<T> (method: string, params: object = {}): Promise<T> {
@@ -229,6 +230,45 @@ Examples:
         mesh: opts.mesh ?? nonEmpty(env.CLAUDEMESH_MESH),
         channel: opts.channels === true || env.CLAUDEMESH_CHANNELS === '1'
       })
+    })
+
+  const state = program.command('state').description('Read and write the mesh\'s shared state (the same entries sessions see with get_state/set_state).')
+  state.command('get').description('Print one entry.').argument('<key>').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
+    .action(async (key: string, opts: { mesh?: string, json?: boolean }) => {
+      const res = await call<{ key: string, entry: StateRow | null }>('state.get', { key, mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(res.entry)
+      if (res.entry === null) {
+        process.exitCode = 1
+        return print(`"${key}" is not set.`)
+      }
+      print(JSON.stringify(res.entry.value))
+    })
+  state.command('set').description('Set an entry to a JSON value (or a plain string with --string).').argument('<key>').argument('<value>', 'JSON, for example 42, true, \'"text"\' or \'{"a":1}\'')
+    .option('--string', 'store <value> as a string as it is').option('--mesh <name>', 'which mesh').option('--json', 'print the entry as JSON')
+    .action(async (key: string, raw: string, opts: { string?: boolean, mesh?: string, json?: boolean }) => {
+      let value: unknown = raw
+      if (opts.string !== true) {
+        try {
+          value = JSON.parse(raw)
+        } catch {
+          throw new InvalidArgumentError(`value: must be JSON (quote text as '"${raw}"', or pass --string).`)
+        }
+      }
+      const entry = await call<StateRow>('state.set', { key, value, mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(entry)
+      print(`Set ${entry.key} = ${JSON.stringify(entry.value)}`)
+    })
+  state.command('list').description('List entries, optionally under a key prefix.').argument('[prefix]').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
+    .action(async (prefix: string | undefined, opts: { mesh?: string, json?: boolean }) => {
+      const entries = await call<StateRow[]>('state.list', { prefix: prefix ?? null, mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(entries)
+      if (entries.length === 0) return print('No state entries.')
+      for (const e of entries) print(`${e.key} = ${JSON.stringify(e.value)}  (${e.by.session ?? 'cli'} on ${e.by.member}, ${new Date(e.at).toISOString()})`)
+    })
+  state.command('delete').description('Delete an entry for everyone.').argument('<key>').option('--mesh <name>', 'which mesh')
+    .action(async (key: string, opts: { mesh?: string }) => {
+      await call('state.delete', { key, mesh: opts.mesh ?? null })
+      print(`Deleted ${key}.`)
     })
 
   addSessionCommands(program)

@@ -37,6 +37,7 @@ const WaitParams = z.object({
   relay: z.boolean().optional(),
   sessions: z.number().int().min(0).optional(),
   malformed: z.number().int().min(0).optional(),
+  state: z.number().int().min(0).optional(),
   delivered: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional() }).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
@@ -122,7 +123,9 @@ export function registerHandlers (daemon: Daemon): void {
     const p = parse(WaitParams, params, 'wait')
     const mesh = daemon.resolveMesh(p.mesh)
     const network = daemon.networkOf(mesh)
+    let stateCount = mesh.stateCount
     const holds = (): boolean =>
+      (p.state === undefined || stateCount === p.state) &&
       (p.members === undefined || mesh.members.length === p.members) &&
       (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
       (p.refused === undefined || network.refused.count >= p.refused) &&
@@ -136,11 +139,12 @@ export function registerHandlers (daemon: Daemon): void {
         (p.peer.group === undefined || s.groups.some((g) => g.name === p.peer?.group))))
     if (!holds()) {
       await new Promise<void>((resolve, reject) => {
-        const check = (): void => { if (holds()) { cleanup(); resolve() } }
+        const check = (): void => { stateCount = mesh.stateCount; if (holds()) { cleanup(); resolve() } }
         const timer = setTimeout(() => { cleanup(); reject(MeshError.TIMEOUT(`waiting for ${JSON.stringify(p)}`)) }, p.timeoutMs)
         const cleanup = (): void => {
           clearTimeout(timer)
           mesh.off('members', check)
+          mesh.off('state', check)
           for (const e of ['peers', 'refused', 'roster']) network.off(e, check)
           network.relay.off('open', check)
           network.relay.off('close', check)
@@ -152,6 +156,7 @@ export function registerHandlers (daemon: Daemon): void {
         daemon.sessionsOf(mesh).on('malformed', check)
         daemon.sessionsOf(mesh).on('status', check)
         mesh.on('members', check)
+        mesh.on('state', check)
         for (const e of ['peers', 'refused', 'roster']) network.on(e, check)
         network.relay.on('open', check)
         network.relay.on('close', check)

@@ -8,6 +8,7 @@ import type { LocalSession, MeshSessions, Delivered } from './sessions.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { createMesh } from './membership.js'
 import { parse } from '../../protocol/schema.js'
+import { stateKey, type Author } from '../../protocol/ops.js'
 import { MeshError } from '../../protocol/errors.js'
 import { randomBytes, toHex } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
@@ -34,6 +35,9 @@ const SendParams = z.object({
 })
 const StatusParams = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id as returned by send_message') })
 const PeersParams = z.object({ group: Schemas.groupName.optional().nullable() })
+const StateSetParams = z.object({ key: stateKey, value: z.unknown().refine((v) => v !== undefined, 'is required'), mesh: z.string().max(LIMITS.meshName).optional().nullable() })
+const StateKeyParams = z.object({ key: stateKey, mesh: z.string().max(LIMITS.meshName).optional().nullable() })
+const StateListParams = z.object({ prefix: z.string().max(LIMITS.stateKey).optional().nullable(), mesh: z.string().max(LIMITS.meshName).optional().nullable() })
 const HookParams = z.object({
   event: z.enum(['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd']),
   pids: z.array(z.number().int().positive()).max(64),
@@ -121,6 +125,41 @@ export function registerSessionHandlers (daemon: Daemon): void {
     const { session, sessions } = of(conn)
     const roster = sessions.roster().filter((s) => p.group === undefined || p.group === null || s.groups.some((g) => g.name === p.group))
     return { self: session.info.id, mesh: sessions.mesh.name, sessions: roster.sort(byName) }
+  })
+
+  /** State calls come from a session (MCP) or from a person (CLI): the author and the mesh follow. */
+  const stateContext = (conn: IpcConnection, meshName: string | null | undefined): { mesh: Mesh, by: Author } => {
+    const entry = bound.get(conn)
+    if (entry !== undefined) {
+      if (meshName !== undefined && meshName !== null && meshName !== entry.sessions.mesh.name) throw MeshError.BAD_INPUT('mesh', `this session is in mesh ${entry.sessions.mesh.name}`)
+      return { mesh: entry.sessions.mesh, by: { session: entry.session.info.name, sessionId: entry.session.info.id, member: daemon.label } }
+    }
+    return { mesh: daemon.resolveMesh(meshName ?? null), by: { session: null, sessionId: null, member: daemon.label } }
+  }
+
+  ipc.handle('state.set', async (params, conn) => {
+    const p = parse(StateSetParams, params, 'set_state')
+    const { mesh, by } = stateContext(conn, p.mesh)
+    return await mesh.setState(p.key, p.value, by)
+  })
+
+  ipc.handle('state.get', async (params, conn) => {
+    const p = parse(StateKeyParams, params, 'get_state')
+    const { mesh } = stateContext(conn, p.mesh)
+    return { key: p.key, entry: await mesh.getState(p.key) }
+  })
+
+  ipc.handle('state.list', async (params, conn) => {
+    const p = parse(StateListParams, params, 'list_state')
+    const { mesh } = stateContext(conn, p.mesh)
+    return await mesh.listState(p.prefix ?? '')
+  })
+
+  ipc.handle('state.delete', async (params, conn) => {
+    const p = parse(StateKeyParams, params, 'delete_state')
+    const { mesh, by } = stateContext(conn, p.mesh)
+    await mesh.deleteState(p.key, by)
+    return { key: p.key, deleted: true }
   })
 
   ipc.handle('sessions.list', async () => daemon.allSessions().map((s) => ({ mesh: s.mesh.name, sessions: s.roster().sort(byName) })))

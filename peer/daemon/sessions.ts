@@ -13,6 +13,8 @@ import {
   type SessionInfo, type MessageFrame, type Priority, type DeliveryStatus, type SessionStatus, type Group
 } from '../../protocol/session-wire.js'
 import type { Mesh } from '../mesh/mesh.js'
+import type { StateEntry } from '../mesh/apply.js'
+import type { Author } from '../../protocol/ops.js'
 import type { IpcConnection } from './ipc.js'
 import { writeFileAtomic, readJson } from './home.js'
 
@@ -38,6 +40,8 @@ interface Queued { frame: MessageFrame, toName: string, expires: number }
 interface Persisted { names: string[], outbox: Queued[] }
 
 export interface SendResult { id: string, recipients: Array<{ name: string, id: string | null, status: DeliveryStatus }>, queuedFor: string[] }
+
+export interface StateChange { mesh: string, key: string, value: unknown, deleted: boolean, by: Author, at: number }
 
 export interface Delivered { id: string, from: { id: string, name: string }, mesh: string, priority: Priority, group: string | null, content: string, at: number }
 
@@ -73,6 +77,19 @@ export class MeshSessions extends EventEmitter {
     this.on('roster', () => this.flushOutbox())
     this.onmembers = () => { for (const [conn, key] of [...this.pending]) this.attach(conn, key) }
     mesh.on('members', this.onmembers)
+    this.onstate = (_key: string, entry: StateEntry) => { this.pushState(entry) }
+    mesh.on('state', this.onstate)
+  }
+
+  private readonly onstate: (key: string, entry: StateEntry) => void
+
+  /** A state change by anyone reaches every local session with a channel, except the session that made it. */
+  private pushState (entry: StateEntry): void {
+    const data: StateChange = { mesh: this.mesh.name, key: entry.key, value: entry.value, deleted: entry.deleted === true, by: entry.by, at: entry.at }
+    for (const session of this.local.values()) {
+      if (!session.channel || entry.by.sessionId === session.info.id) continue
+      session.conn.send({ event: 'state', data })
+    }
   }
 
   private readonly onmembers: () => void
@@ -462,6 +479,7 @@ export class MeshSessions extends EventEmitter {
   close (): void {
     clearInterval(this.timer)
     this.mesh.off('members', this.onmembers)
+    this.mesh.off('state', this.onstate)
     this.pending.clear()
     if (this.saveTimer !== null) this.save()
     for (const peer of this.peers) peer.json.close()

@@ -8,7 +8,8 @@ import type { IpcClient } from '../daemon/ipc-client.js'
 import { instructions } from './instructions.js'
 import { VERSION } from '../cli/version.js'
 import { STATUSES, PRIORITIES, type SessionInfo } from '../../protocol/session-wire.js'
-import type { SendResult, Delivered } from '../daemon/sessions.js'
+import type { SendResult, Delivered, StateChange } from '../daemon/sessions.js'
+import type { StateEntry } from '../mesh/apply.js'
 
 export interface McpOptions { name?: string, role?: string, groups?: string, mesh?: string, channel: boolean }
 
@@ -22,13 +23,13 @@ function text (value: string): ToolResult {
 
 export async function runMcpServer (opts: McpOptions): Promise<void> {
   const client = await daemonClient()
-  // messages pushed before Claude Code finished initializing wait here, so none is lost
-  const early: Delivered[] = []
-  let forward: ((m: Delivered) => void) | null = null
+  // pushes that arrive before Claude Code finished initializing wait here, so none is lost
+  const early: Array<[string, unknown]> = []
+  let forward: ((event: string, data: unknown) => void) | null = null
   client.on('push', (event: string, data: unknown) => {
-    if (event !== 'message') return
-    if (forward === null) early.push(data as Delivered)
-    else forward(data as Delivered)
+    if (event !== 'message' && event !== 'state') return
+    if (forward === null) early.push([event, data])
+    else forward(event, data)
   })
   const registered = await client.request<Registered>('session.register', {
     name: opts.name ?? null,
@@ -98,15 +99,47 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
     inputSchema: { name: z.string().describe('group name') }
   }, async ({ name }) => call('session.leave_group', { name }, (s: SessionInfo) => `Groups: ${formatGroups(s)}.`))
 
-  const notify = (m: Delivered): void => {
-    const meta: Record<string, string> = { from_name: m.from.name, from_id: m.from.id, mesh: m.mesh, priority: m.priority, message_id: m.id }
-    if (m.group !== null) meta.group = m.group
-    server.server.notification({ method: 'notifications/claude/channel', params: { content: m.content, meta } }).catch(() => {})
+  const channel = (content: string, meta: Record<string, string>): void => {
+    server.server.notification({ method: 'notifications/claude/channel', params: { content, meta } }).catch(() => {})
+  }
+  const notify = (event: string, data: unknown): void => {
+    if (event === 'message') {
+      const m = data as Delivered
+      const meta: Record<string, string> = { from_name: m.from.name, from_id: m.from.id, mesh: m.mesh, priority: m.priority, message_id: m.id }
+      if (m.group !== null) meta.group = m.group
+      channel(m.content, meta)
+    } else if (event === 'state') {
+      const s = data as StateChange
+      const by = s.by.session ?? s.by.member
+      channel(s.deleted ? `${by} deleted state "${s.key}"` : `${by} set state "${s.key}" = ${JSON.stringify(s.value)}`, {
+        kind: 'state_change', key: s.key, value: JSON.stringify(s.value), by, by_member: s.by.member, mesh: s.mesh, deleted: String(s.deleted)
+      })
+    }
   }
   server.server.oninitialized = () => {
     forward = notify
-    for (const m of early.splice(0)) notify(m)
+    for (const [event, data] of early.splice(0)) notify(event, data)
   }
+
+  server.registerTool('set_state', {
+    description: 'Set a shared state entry for the whole mesh (live coordination: who owns what, build status, the current plan). Any JSON value up to 64 KiB; the last write wins everywhere. Every other session is notified.',
+    inputSchema: { key: z.string().describe('up to 256 characters, e.g. "deploy/status"'), value: z.unknown().describe('any JSON value') }
+  }, async ({ key, value }) => call('state.set', { key, value }, (e: StateEntry) => `Set "${e.key}" = ${JSON.stringify(e.value)}.`))
+
+  server.registerTool('get_state', {
+    description: 'Read one shared state entry: its value, who set it and when. Answers from this machine\'s copy, also offline.',
+    inputSchema: { key: z.string() }
+  }, async ({ key }) => call('state.get', { key }, (r: { key: string, entry: StateEntry | null }) => r.entry === null ? `"${r.key}" is not set.` : formatEntry(r.entry)))
+
+  server.registerTool('list_state', {
+    description: 'List shared state entries, optionally only keys starting with a prefix.',
+    inputSchema: { prefix: z.string().optional() }
+  }, async ({ prefix }) => call('state.list', { prefix: prefix ?? null }, (entries: StateEntry[]) => entries.length === 0 ? 'No state entries.' : entries.map(formatEntry).join('\n')))
+
+  server.registerTool('delete_state', {
+    description: 'Delete a shared state entry for everyone.',
+    inputSchema: { key: z.string() }
+  }, async ({ key }) => call('state.delete', { key }, () => `Deleted "${key}".`))
 
   const transport = new StdioServerTransport()
   let stopping = false
@@ -124,6 +157,10 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   })
   await server.connect(transport)
   if (registered.warning !== null) process.stderr.write(`claudemesh mcp: ${registered.warning}\n`)
+}
+
+function formatEntry (e: StateEntry): string {
+  return `${e.key} = ${JSON.stringify(e.value)} (set by ${e.by.session ?? 'a person'} on ${e.by.member}, ${new Date(e.at).toISOString()})`
 }
 
 function formatGroups (s: SessionInfo): string {

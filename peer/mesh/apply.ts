@@ -2,7 +2,7 @@
 // A writer is admitted only through a verified `join`; anything else from a non-writer is ignored.
 import type { ApplyNode, Host } from 'autobase'
 import b4a from 'b4a'
-import { readOp, verifyJoin, verifyMemberRemove, type JoinOp, type MemberRecord } from '../../protocol/ops.js'
+import { readOp, verifyJoin, verifyMemberRemove, type JoinOp, type MemberRecord, type Author } from '../../protocol/ops.js'
 import { fromHex, toHex } from '../../protocol/crypto.js'
 import type { View } from './view.js'
 import { KEYS } from './view.js'
@@ -10,6 +10,8 @@ import { KEYS } from './view.js'
 export interface OwnerRecord { signingKey: string, writerKey: string, swarmKey: string, meshName: string, createdAt: number }
 export interface InviteUse { uses: number, by: string[] }
 export interface RemovedRecord { swarmKey: string, at: number }
+/** A state entry; a deleted key keeps a tombstone so every peer knows who deleted it and when. */
+export interface StateEntry { key: string, value: unknown, by: Author, at: number, writer: string, deleted?: true }
 
 export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host: Host): Promise<void> {
   for (const node of nodes) {
@@ -44,6 +46,17 @@ export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host:
         await view.put(KEYS.removed(op.writerKey), removed)
         const key = fromHex(op.writerKey)
         if (host.removeable(key)) await host.removeWriter(key)
+        break
+      }
+      case 'state.set': {
+        // last write in the linearized order wins: the same on every peer
+        const entry: StateEntry = { key: op.key, value: op.value, by: op.by, at: op.at, writer: toHex(node.from.key) }
+        await view.put(KEYS.state(op.key), entry)
+        break
+      }
+      case 'state.delete': {
+        const tombstone: StateEntry = { key: op.key, value: null, by: op.by, at: op.at, writer: toHex(node.from.key), deleted: true }
+        await view.put(KEYS.state(op.key), tombstone)
         break
       }
     }

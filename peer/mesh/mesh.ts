@@ -2,10 +2,11 @@
 import { EventEmitter } from 'node:events'
 import Autobase from 'autobase'
 import type Corestore from 'corestore'
-import { apply, type OwnerRecord } from './apply.js'
+import { apply, type OwnerRecord, type StateEntry } from './apply.js'
 import { openView, KEYS, type View } from './view.js'
-import type { MemberRecord, JoinOp } from '../../protocol/ops.js'
-import { signMemberRemove } from '../../protocol/ops.js'
+import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
+import { signMemberRemove, checkStateValue, stateKey } from '../../protocol/ops.js'
+import { parse } from '../../protocol/schema.js'
 import { fromHex, toHex, meshTopic, type KeyPair } from '../../protocol/crypto.js'
 import { MeshError } from '../../protocol/errors.js'
 
@@ -34,6 +35,8 @@ export class Mesh extends EventEmitter {
   private memberSwarmKeys = new Set<string>()
   private removedSwarmKeys = new Set<string>()
   private ownerRecord: OwnerRecord | null = null
+  /** key -> JSON of the entry, as of the last refresh; null until the first one (which notifies nothing) */
+  private stateSeen: Map<string, string> | null = null
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
   closed = false
@@ -56,6 +59,8 @@ export class Mesh extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.base.ready()
+    // a restarted member is writable only once the base has re-read its local state (no network needed)
+    await this.base.update()
     if (this.config.key === null) this.config.key = toHex(this.base.key)
     await this.refresh()
   }
@@ -92,6 +97,7 @@ export class Mesh extends EventEmitter {
       do {
         this.refreshAgain = false
         await this.readMembers()
+        await this.readState()
       } while (this.refreshAgain && !this.closed)
     })()
     try {
@@ -115,6 +121,68 @@ export class Mesh extends EventEmitter {
     this.memberSwarmKeys = new Set(members.map((m) => m.swarmKey))
     this.removedSwarmKeys = removed
     if ([...this.memberSwarmKeys].sort().join() !== before) this.emit('members', members)
+  }
+
+  /** Emits 'state' (key, entry or null) for every entry that changed since the last look. */
+  private async readState (): Promise<void> {
+    if (this.closed) return
+    const now = new Map<string, string>()
+    const entries = new Map<string, StateEntry>()
+    for await (const e of this.base.view.createReadStream(KEYS.stateRange())) {
+      const entry = e.value as StateEntry
+      now.set(entry.key, JSON.stringify(entry))
+      entries.set(entry.key, entry)
+    }
+    const before = this.stateSeen
+    this.stateSeen = now
+    if (before === null) return
+    for (const [key, json] of now) if (before.get(key) !== json) this.emit('state', key, entries.get(key))
+  }
+
+  /** How many state entries (not deleted) the view held at the last refresh. */
+  get stateCount (): number {
+    let n = 0
+    for (const json of this.stateSeen?.values() ?? []) if (!json.includes('"deleted":true')) n++
+    return n
+  }
+
+  async setState (key: string, value: unknown, by: Author): Promise<StateEntry> {
+    parse(stateKey, key, 'key')
+    checkStateValue(value)
+    await this.append({ type: 'state.set', v: 1, at: Date.now(), key, value, by })
+    const entry = await this.getState(key)
+    if (entry === null) throw new MeshError('INTERNAL', `state ${key} was written but is not in the view`)
+    return entry
+  }
+
+  async deleteState (key: string, by: Author): Promise<void> {
+    parse(stateKey, key, 'key')
+    if ((await this.getState(key)) === null) throw MeshError.BAD_INPUT('key', `no state entry named "${key}"`)
+    await this.append({ type: 'state.delete', v: 1, at: Date.now(), key, by })
+  }
+
+  /** Reads from the local view: never waits for the network. */
+  async getState (key: string): Promise<StateEntry | null> {
+    const node = await this.base.view.get(KEYS.state(key))
+    const entry = node === null ? null : node.value as StateEntry
+    return entry === null || entry.deleted === true ? null : entry
+  }
+
+  async listState (prefix = ''): Promise<StateEntry[]> {
+    const out: StateEntry[] = []
+    for await (const e of this.base.view.createReadStream(KEYS.stateRange(prefix))) {
+      const entry = e.value as StateEntry
+      if (entry.deleted !== true) out.push(entry)
+    }
+    return out
+  }
+
+  /** Appends an op of ours and waits until the local view has applied it. */
+  private async append (op: object): Promise<void> {
+    if (!this.base.writable) throw MeshError.NOT_A_MEMBER('this daemon cannot write to the mesh (it was removed, or is not admitted yet)')
+    await this.base.append(op)
+    await this.base.update()
+    await this.refresh()
   }
 
   /** The owner's genesis op. */

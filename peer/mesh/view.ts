@@ -9,7 +9,9 @@ export const KEYS = {
   membersRange: { gt: 'members/', lt: 'members0' },
   invite: (invitePublicKey: string) => 'invites/' + invitePublicKey,
   removed: (writerKey: string) => 'removed/' + writerKey,
-  removedRange: { gt: 'removed/', lt: 'removed0' }
+  removedRange: { gt: 'removed/', lt: 'removed0' },
+  state: (key: string) => 'state/' + key,
+  stateRange: (prefix = '') => ({ gte: 'state/' + prefix, lt: 'state/' + prefix + '\uffff' })
 } as const
 
 export function openView (store: { get (name: string | object): unknown }): View {
