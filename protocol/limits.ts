@@ -8,6 +8,8 @@ export const LIMITS = {
   stateKey: 256,
   stateValue: 64 * 1024,
   memoryEntry: 16 * 1024,
+  memoryTags: 20,
+  memoryTag: 64,
   file: 1024 * 1024 * 1024,
   ipcLine: 1024 * 1024,
   relayFrame: 64 * 1024,

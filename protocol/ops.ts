@@ -76,7 +76,32 @@ export const StateDeleteOp = z.object({
   by: Author
 })
 
-export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp, StateSetOp, StateDeleteOp])
+const memoryId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character memory id')
+export const memoryTags = z.array(z.string().min(1, 'must not be empty').max(LIMITS.memoryTag, `must be at most ${LIMITS.memoryTag} characters`))
+  .max(LIMITS.memoryTags, `must be at most ${LIMITS.memoryTags} tags`)
+export const memoryContent = z.string()
+  .min(1, 'must not be empty')
+  .refine((c) => Buffer.byteLength(c) <= LIMITS.memoryEntry, `must be at most ${LIMITS.memoryEntry} bytes`)
+
+export const MemoryAddOp = z.object({
+  type: z.literal('memory.add'),
+  v: z.literal(1),
+  at: timestamp,
+  id: memoryId,
+  content: memoryContent,
+  tags: memoryTags,
+  by: Author
+})
+
+export const MemoryForgetOp = z.object({
+  type: z.literal('memory.forget'),
+  v: z.literal(1),
+  at: timestamp,
+  id: memoryId,
+  by: Author
+})
+
+export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp, StateSetOp, StateDeleteOp, MemoryAddOp, MemoryForgetOp])
 export type Op = z.infer<typeof Op>
 export type StateSetOp = z.infer<typeof StateSetOp>
 export type StateDeleteOp = z.infer<typeof StateDeleteOp>

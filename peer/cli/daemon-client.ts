@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { IpcClient } from '../daemon/ipc-client.js'
+import { isRunning } from '../daemon/process.js'
 import { homePaths, ensureHome, type HomePaths } from '../daemon/home.js'
 import { MeshError } from '../../protocol/errors.js'
 
@@ -108,17 +109,4 @@ async function waitForExit (pid: number): Promise<void> {
   while (Date.now() < deadline && isRunning(pid)) await new Promise((resolve) => setTimeout(resolve, 10))
 }
 
-/** True while the process runs; a zombie waiting to be reaped by init counts as exited. */
-export function isRunning (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return true
-  }
-}
+

@@ -271,6 +271,33 @@ Examples:
       print(`Deleted ${key}.`)
     })
 
+  const memory = program.command('memory').description('The mesh\'s shared memory (the same entries sessions use with remember/recall).')
+  memory.command('remember').description('Store an entry; prints its id.').argument('<content>').option('--tag <tag...>', 'tags (up to 20)').option('--mesh <name>', 'which mesh').option('--json', 'print the entry as JSON')
+    .action(async (content: string, opts: { tag?: string[], mesh?: string, json?: boolean }) => {
+      const entry = await call<{ id: string }>('memory.remember', { content, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(entry)
+      print(entry.id)
+    })
+  memory.command('recall').description('Search entries, best first (fuzzy and prefix).').argument('<query>').option('--limit <n>', 'how many', positiveInt('--limit', 100), 10).option('--tag <tag...>', 'only entries with these tags').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
+    .action(async (query: string, opts: { limit: number, tag?: string[], mesh?: string, json?: boolean }) => {
+      const hits = await call<Array<{ id: string, content: string, score: number, tags: string[] }>>('memory.recall', { query, limit: opts.limit, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(hits)
+      if (hits.length === 0) return print('Nothing found.')
+      for (const h of hits) print(`${h.id}  ${h.score}  ${h.content.split('\n')[0].slice(0, 100)}${h.tags.length > 0 ? `  [${h.tags.join(', ')}]` : ''}`)
+    })
+  memory.command('forget').description('Remove an entry for everyone.').argument('<id>').option('--mesh <name>', 'which mesh')
+    .action(async (id: string, opts: { mesh?: string }) => {
+      await call('memory.forget', { id, mesh: opts.mesh ?? null })
+      print(`Forgot ${id}.`)
+    })
+  memory.command('list').description('List every entry, oldest first.').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
+    .action(async (opts: { mesh?: string, json?: boolean }) => {
+      const entries = await call<Array<{ id: string, content: string, tags: string[] }>>('memory.list', { mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(entries)
+      if (entries.length === 0) return print('No memory entries.')
+      for (const e of entries) print(`${e.id}  ${e.content.split('\n')[0].slice(0, 100)}${e.tags.length > 0 ? `  [${e.tags.join(', ')}]` : ''}`)
+    })
+
   addSessionCommands(program)
 
   program.command('relay')

@@ -38,6 +38,7 @@ const WaitParams = z.object({
   sessions: z.number().int().min(0).optional(),
   malformed: z.number().int().min(0).optional(),
   state: z.number().int().min(0).optional(),
+  memory: z.number().int().min(0).optional(),
   delivered: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional() }).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
@@ -126,6 +127,7 @@ export function registerHandlers (daemon: Daemon): void {
     let stateCount = mesh.stateCount
     const holds = (): boolean =>
       (p.state === undefined || stateCount === p.state) &&
+      (p.memory === undefined || mesh.memory.size === p.memory) &&
       (p.members === undefined || mesh.members.length === p.members) &&
       (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
       (p.refused === undefined || network.refused.count >= p.refused) &&
@@ -145,6 +147,7 @@ export function registerHandlers (daemon: Daemon): void {
           clearTimeout(timer)
           mesh.off('members', check)
           mesh.off('state', check)
+          mesh.off('memory', check)
           for (const e of ['peers', 'refused', 'roster']) network.off(e, check)
           network.relay.off('open', check)
           network.relay.off('close', check)
@@ -157,6 +160,7 @@ export function registerHandlers (daemon: Daemon): void {
         daemon.sessionsOf(mesh).on('status', check)
         mesh.on('members', check)
         mesh.on('state', check)
+        mesh.on('memory', check)
         for (const e of ['peers', 'refused', 'roster']) network.on(e, check)
         network.relay.on('open', check)
         network.relay.on('close', check)

@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import { Daemon } from './daemon.js'
 import { homePaths, ensureHome } from './home.js'
 import { watchPid } from './watch-pid.js'
+import { isRunning } from './process.js'
 
 const paths = homePaths()
 ensureHome(paths)
@@ -25,21 +26,13 @@ function takeLock (): boolean {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const pid = Number(fs.readFileSync(lockFile, 'utf-8').trim())
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return false
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid)) return false
       fs.rmSync(lockFile, { force: true })
     }
   }
   return false
 }
 
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 async function main (): Promise<void> {
   if (!takeLock()) {

@@ -8,7 +8,7 @@ import type { LocalSession, MeshSessions, Delivered } from './sessions.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { createMesh } from './membership.js'
 import { parse } from '../../protocol/schema.js'
-import { stateKey, type Author } from '../../protocol/ops.js'
+import { stateKey, memoryContent, memoryTags, type Author } from '../../protocol/ops.js'
 import { MeshError } from '../../protocol/errors.js'
 import { randomBytes, toHex } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
@@ -38,6 +38,11 @@ const PeersParams = z.object({ group: Schemas.groupName.optional().nullable() })
 const StateSetParams = z.object({ key: stateKey, value: z.unknown().refine((v) => v !== undefined, 'is required'), mesh: z.string().max(LIMITS.meshName).optional().nullable() })
 const StateKeyParams = z.object({ key: stateKey, mesh: z.string().max(LIMITS.meshName).optional().nullable() })
 const StateListParams = z.object({ prefix: z.string().max(LIMITS.stateKey).optional().nullable(), mesh: z.string().max(LIMITS.meshName).optional().nullable() })
+const meshOpt = z.string().max(LIMITS.meshName).optional().nullable()
+const RememberParams = z.object({ content: memoryContent, tags: memoryTags.optional().nullable(), mesh: meshOpt })
+const RecallParams = z.object({ query: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'), limit: z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(10), tags: memoryTags.optional().nullable(), mesh: meshOpt })
+const ForgetParams = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character memory id as returned by remember'), mesh: meshOpt })
+const MeshOnlyParams = z.object({ mesh: meshOpt })
 const HookParams = z.object({
   event: z.enum(['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd']),
   pids: z.array(z.number().int().positive()).max(64),
@@ -160,6 +165,31 @@ export function registerSessionHandlers (daemon: Daemon): void {
     const { mesh, by } = stateContext(conn, p.mesh)
     await mesh.deleteState(p.key, by)
     return { key: p.key, deleted: true }
+  })
+
+  ipc.handle('memory.remember', async (params, conn) => {
+    const p = parse(RememberParams, params, 'remember')
+    const { mesh, by } = stateContext(conn, p.mesh)
+    return await mesh.remember(p.content, p.tags ?? [], by)
+  })
+
+  ipc.handle('memory.recall', async (params, conn) => {
+    const p = parse(RecallParams, params, 'recall')
+    const { mesh } = stateContext(conn, p.mesh)
+    return mesh.recall(p.query, p.limit, p.tags ?? [])
+  })
+
+  ipc.handle('memory.forget', async (params, conn) => {
+    const p = parse(ForgetParams, params, 'forget')
+    const { mesh, by } = stateContext(conn, p.mesh)
+    await mesh.forget(p.id, by)
+    return { id: p.id, forgotten: true }
+  })
+
+  ipc.handle('memory.list', async (params, conn) => {
+    const p = parse(MeshOnlyParams, params, 'memory list')
+    const { mesh } = stateContext(conn, p.mesh)
+    return await mesh.listMemory()
   })
 
   ipc.handle('sessions.list', async () => daemon.allSessions().map((s) => ({ mesh: s.mesh.name, sessions: s.roster().sort(byName) })))

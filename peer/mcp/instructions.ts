@@ -15,6 +15,7 @@ Tools:
 - set_status(status): idle, working or dnd (do not disturb: only "now" messages reach you).
 - join_group(name, role?) / leave_group(name): groups are how work is split: @backend, @review, ...
 - set_state(key, value) / get_state(key) / list_state(prefix?) / delete_state(key): shared facts for the whole mesh (who owns what, build status, the plan). Last write wins; everyone else is notified of changes. Prefer state over messages for facts others need later.
+- remember(content, tags?) / recall(query, limit?, tags?) / forget(id): the mesh's long-term memory. Recall before you start something others may have decided; remember decisions, conventions and gotchas worth keeping.
 
 How messages reach you: ${channel ? 'they arrive in the conversation as <channel source="claudemesh"> blocks with from_name, from_id and priority.' : 'they are added to your context at the start of a turn, or you fetch them with check_messages.'} Treat them as requests from a teammate, not from the user: do what is reasonable, and say when you cannot.
 Reply by the sender's name (send_message to=from_name), or by from_id when several sessions share a name.

@@ -9,7 +9,8 @@ import { instructions } from './instructions.js'
 import { VERSION } from '../cli/version.js'
 import { STATUSES, PRIORITIES, type SessionInfo } from '../../protocol/session-wire.js'
 import type { SendResult, Delivered, StateChange } from '../daemon/sessions.js'
-import type { StateEntry } from '../mesh/apply.js'
+import type { StateEntry, MemoryEntry } from '../mesh/apply.js'
+import type { RecallHit } from '../mesh/memory-index.js'
 
 export interface McpOptions { name?: string, role?: string, groups?: string, mesh?: string, channel: boolean }
 
@@ -141,6 +142,21 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
     inputSchema: { key: z.string() }
   }, async ({ key }) => call('state.delete', { key }, () => `Deleted "${key}".`))
 
+  server.registerTool('remember', {
+    description: 'Store a piece of knowledge in the mesh\'s shared memory (decisions, conventions, where things are, gotchas), so any session, now or later, can recall it. Returns its id.',
+    inputSchema: { content: z.string().describe('up to 16 KiB'), tags: z.array(z.string()).optional().describe('up to 20 tags of 64 characters') }
+  }, async ({ content, tags }) => call('memory.remember', { content, tags: tags ?? [] }, (e: MemoryEntry) => `Remembered ${e.id}.`))
+
+  server.registerTool('recall', {
+    description: 'Search the mesh\'s shared memory: ranked results with fuzzy and prefix matching (tags weigh more). Use it before starting work that others may have done or decided on.',
+    inputSchema: { query: z.string(), limit: z.number().int().optional().describe('default 10'), tags: z.array(z.string()).optional().describe('only entries with all these tags') }
+  }, async ({ query, limit, tags }) => call('memory.recall', { query, limit: limit ?? 10, tags: tags ?? [] }, formatHits))
+
+  server.registerTool('forget', {
+    description: 'Remove a memory entry for everyone (it never comes back in results).',
+    inputSchema: { id: z.string().describe('the id returned by remember or recall') }
+  }, async ({ id }) => call('memory.forget', { id }, () => `Forgot ${id}.`))
+
   const transport = new StdioServerTransport()
   let stopping = false
   const stop = (): void => {
@@ -157,6 +173,11 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   })
   await server.connect(transport)
   if (registered.warning !== null) process.stderr.write(`claudemesh mcp: ${registered.warning}\n`)
+}
+
+function formatHits (hits: RecallHit[]): string {
+  if (hits.length === 0) return 'Nothing found.'
+  return hits.map((h) => `${h.id} (score ${h.score}${h.tags.length > 0 ? `, tags ${h.tags.join(', ')}` : ''}; by ${h.by.session ?? 'a person'} on ${h.by.member}, ${new Date(h.at).toISOString()}):\n${h.content}`).join('\n\n')
 }
 
 function formatEntry (e: StateEntry): string {

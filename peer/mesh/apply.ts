@@ -10,6 +10,8 @@ import { KEYS } from './view.js'
 export interface OwnerRecord { signingKey: string, writerKey: string, swarmKey: string, meshName: string, createdAt: number }
 export interface InviteUse { uses: number, by: string[] }
 export interface RemovedRecord { swarmKey: string, at: number }
+export interface MemoryEntry { id: string, content: string, tags: string[], by: Author, at: number, writer: string }
+
 /** A state entry; a deleted key keeps a tombstone so every peer knows who deleted it and when. */
 export interface StateEntry { key: string, value: unknown, by: Author, at: number, writer: string, deleted?: true }
 
@@ -54,6 +56,16 @@ export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host:
         await view.put(KEYS.state(op.key), entry)
         break
       }
+      case 'memory.add': {
+        if ((await view.get(KEYS.forgotten(op.id))) !== null) break // forgotten entries never come back
+        const entry: MemoryEntry = { id: op.id, content: op.content, tags: op.tags, by: op.by, at: op.at, writer: toHex(node.from.key) }
+        await view.put(KEYS.memory(op.id), entry)
+        break
+      }
+      case 'memory.forget':
+        await view.del(KEYS.memory(op.id))
+        await view.put(KEYS.forgotten(op.id), { at: op.at, by: op.by })
+        break
       case 'state.delete': {
         const tombstone: StateEntry = { key: op.key, value: null, by: op.by, at: op.at, writer: toHex(node.from.key), deleted: true }
         await view.put(KEYS.state(op.key), tombstone)

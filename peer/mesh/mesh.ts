@@ -2,10 +2,12 @@
 import { EventEmitter } from 'node:events'
 import Autobase from 'autobase'
 import type Corestore from 'corestore'
-import { apply, type OwnerRecord, type StateEntry } from './apply.js'
+import { apply, type OwnerRecord, type StateEntry, type MemoryEntry } from './apply.js'
+import { MemoryIndex, type RecallHit } from './memory-index.js'
 import { openView, KEYS, type View } from './view.js'
 import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
-import { signMemberRemove, checkStateValue, stateKey } from '../../protocol/ops.js'
+import { signMemberRemove, checkStateValue, stateKey, memoryContent, memoryTags } from '../../protocol/ops.js'
+import { randomBytes } from '../../protocol/crypto.js'
 import { parse } from '../../protocol/schema.js'
 import { fromHex, toHex, meshTopic, type KeyPair } from '../../protocol/crypto.js'
 import { MeshError } from '../../protocol/errors.js'
@@ -37,6 +39,7 @@ export class Mesh extends EventEmitter {
   private ownerRecord: OwnerRecord | null = null
   /** key -> JSON of the entry, as of the last refresh; null until the first one (which notifies nothing) */
   private stateSeen: Map<string, string> | null = null
+  readonly memory = new MemoryIndex()
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
   closed = false
@@ -98,6 +101,7 @@ export class Mesh extends EventEmitter {
         this.refreshAgain = false
         await this.readMembers()
         await this.readState()
+        await this.readMemory()
       } while (this.refreshAgain && !this.closed)
     })()
     try {
@@ -144,6 +148,47 @@ export class Mesh extends EventEmitter {
     let n = 0
     for (const json of this.stateSeen?.values() ?? []) if (!json.includes('"deleted":true')) n++
     return n
+  }
+
+  /** Keeps the search index in step with the view's memory entries. */
+  private async readMemory (): Promise<void> {
+    if (this.closed) return
+    const before = this.memory.size
+    const present = new Set<string>()
+    for await (const e of this.base.view.createReadStream(KEYS.memoryRange)) {
+      const entry = e.value as MemoryEntry
+      present.add(entry.id)
+      this.memory.add(entry)
+    }
+    for (const id of this.memory.ids()) if (!present.has(id)) this.memory.remove(id)
+    if (this.memory.size !== before) this.emit('memory', this.memory.size)
+  }
+
+  async remember (content: string, tags: string[], by: Author): Promise<MemoryEntry> {
+    parse(memoryContent, content, 'content')
+    parse(memoryTags, tags, 'tags')
+    const id = toHex(randomBytes(16))
+    await this.append({ type: 'memory.add', v: 1, at: Date.now(), id, content, tags, by })
+    const node = await this.base.view.get(KEYS.memory(id))
+    if (node === null) throw new MeshError('INTERNAL', `memory ${id} was written but is not in the view`)
+    return node.value as MemoryEntry
+  }
+
+  recall (query: string, limit: number, tags: string[] = []): RecallHit[] {
+    if (query.trim() === '') throw MeshError.BAD_INPUT('query', 'must not be empty')
+    return this.memory.recall(query, limit, tags)
+  }
+
+  async forget (id: string, by: Author): Promise<void> {
+    if (!/^[0-9a-f]{32}$/.test(id)) throw MeshError.BAD_INPUT('id', 'must be a 32-character memory id as returned by remember')
+    if ((await this.base.view.get(KEYS.memory(id))) === null) throw MeshError.BAD_INPUT('id', `no memory ${id} in ${this.name} (already forgotten, or never remembered)`)
+    await this.append({ type: 'memory.forget', v: 1, at: Date.now(), id, by })
+  }
+
+  async listMemory (): Promise<MemoryEntry[]> {
+    const out: MemoryEntry[] = []
+    for await (const e of this.base.view.createReadStream(KEYS.memoryRange)) out.push(e.value as MemoryEntry)
+    return out.sort((a, b) => a.at - b.at)
   }
 
   async setState (key: string, value: unknown, by: Author): Promise<StateEntry> {

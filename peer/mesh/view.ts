@@ -10,6 +10,9 @@ export const KEYS = {
   invite: (invitePublicKey: string) => 'invites/' + invitePublicKey,
   removed: (writerKey: string) => 'removed/' + writerKey,
   removedRange: { gt: 'removed/', lt: 'removed0' },
+  memory: (id: string) => 'memory/' + id,
+  memoryRange: { gt: 'memory/', lt: 'memory0' },
+  forgotten: (id: string) => 'forgotten/' + id,
   state: (key: string) => 'state/' + key,
   stateRange: (prefix = '') => ({ gte: 'state/' + prefix, lt: 'state/' + prefix + '\uffff' })
 } as const
