@@ -10,23 +10,14 @@ import { JsonChannel } from '../protocol/channel.js'
 import { SESSION_PROTOCOL } from '../protocol/session-wire.js'
 import { fromHex, meshTopic } from '../protocol/crypto.js'
 import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { Member, startRelay, cli } from './helpers/cli.js'
+import { Member, startRelay, cli, joinedHomes } from './helpers/cli.js'
 import { McpSession, messageId } from './helpers/mcp.js'
 
 interface T { teardown (fn: () => unknown, opts?: { order?: number }): void }
 
-/** Homes joined to one mesh through a real relay, all connected to each other. */
-async function homes (t: T, labels: string[]): Promise<Member[]> {
-  const relay = await startRelay(t)
-  const members = labels.map((label) => new Member(t, label))
-  await members[0].json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
-  for (const m of members.slice(1)) await m.json('join', (await members[0].json<{ link: string }>('invite')).link)
-  for (const m of members) await m.wait({ members: members.length, connected: members.length - 1 })
-  return members
-}
 
 async function twoHomes (t: T): Promise<{ alice: Member, bob: Member }> {
-  const [alice, bob] = await homes(t, ['alice', 'bob'])
+  const [alice, bob] = await joinedHomes(t, ['alice', 'bob'])
   return { alice, bob }
 }
 
@@ -35,7 +26,7 @@ function statusOf (text: string, name: string): string {
 }
 
 test('three homes: messages by name, id prefix, @group, * and arrays reach each peer once, never the sender', { timeout: 120_000 }, async (t) => {
-  const [alice, bob, carol] = await homes(t, ['alice', 'bob', 'carol'])
+  const [alice, bob, carol] = await joinedHomes(t, ['alice', 'bob', 'carol'])
   const lead = await McpSession.start(t, alice.home, ['--name', 'lead', '--groups', 'dev:lead'])
   const worker = await McpSession.start(t, bob.home, ['--name', 'worker', '--groups', 'dev'])
   const reviewer = await McpSession.start(t, carol.home, ['--name', 'reviewer', '--groups', 'qa'])

@@ -1,22 +1,13 @@
 // Shared state: converges peer-to-peer through the mesh's autobase view and survives restarts.
 import test from 'brittle'
-import { Member, startRelay } from './helpers/cli.js'
+import { Member, joinedHomes } from './helpers/cli.js'
 import { McpSession } from './helpers/mcp.js'
 
-interface T { teardown (fn: () => unknown, opts?: { order?: number }): void }
 interface Entry { key: string, value: unknown, by: { session: string | null, member: string }, at: number }
 
-async function homes (t: T, labels: string[]): Promise<Member[]> {
-  const relay = await startRelay(t)
-  const members = labels.map((label) => new Member(t, label))
-  await members[0].json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
-  for (const m of members.slice(1)) await m.json('join', (await members[0].json<{ link: string }>('invite')).link)
-  for (const m of members) await m.wait({ members: members.length, connected: members.length - 1 })
-  return members
-}
 
 test('set_state on one daemon: seen by get_state on the others, notified to every other session, no echo to the writer', { timeout: 120_000 }, async (t) => {
-  const [alice, bob, carol] = await homes(t, ['alice', 'bob', 'carol'])
+  const [alice, bob, carol] = await joinedHomes(t, ['alice', 'bob', 'carol'])
   const writer = await McpSession.start(t, alice.home, ['--name', 'writer'])
   const sibling = await McpSession.start(t, alice.home, ['--name', 'sibling'])
   const reader = await McpSession.start(t, bob.home, ['--name', 'reader'])
@@ -49,7 +40,7 @@ test('set_state on one daemon: seen by get_state on the others, notified to ever
 })
 
 test('concurrent writes to one key while partitioned converge to identical views', { timeout: 180_000 }, async (t) => {
-  const members = await homes(t, ['alice', 'bob', 'carol'])
+  const members = await joinedHomes(t, ['alice', 'bob', 'carol'])
   for (const m of members) await m.run('daemon', 'stop')
   // each daemon alone: nobody sees anyone else's writes
   for (const m of members) {
@@ -68,7 +59,7 @@ test('concurrent writes to one key while partitioned converge to identical views
 })
 
 test('an acknowledged set_state survives SIGKILL of the daemon; a member offline meanwhile catches up', { timeout: 120_000 }, async (t) => {
-  const [alice, bob] = await homes(t, ['alice', 'bob'])
+  const [alice, bob] = await joinedHomes(t, ['alice', 'bob'])
   await bob.run('daemon', 'stop')
   t.is((await alice.run('state', 'set', 'build', '{"ok":true,"sha":"abc123"}')).code, 0, 'acknowledged')
   process.kill(alice.pid() ?? 0, 'SIGKILL')

@@ -139,6 +139,16 @@ export async function startRelay (t: Teardown, opts: { data?: string, port?: num
   return { child, key, address, port: Number(address.split(':')[1]), httpPort, data, kill }
 }
 
+/** Members with their own homes joined to one mesh through a real relay, all connected to each other. */
+export async function joinedHomes (t: Teardown, labels: string[]): Promise<Member[]> {
+  const relay = await startRelay(t)
+  const members = labels.map((label) => new Member(t, label))
+  await members[0].json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
+  for (const m of members.slice(1)) await m.json('join', (await members[0].json<{ link: string }>('invite')).link)
+  for (const m of members) await m.wait({ members: members.length, connected: members.length - 1 })
+  return members
+}
+
 /** Reads a file tree's bytes, for checking what a folder holds. */
 export function readTree (dir: string): Buffer[] {
   const out: Buffer[] = []
