@@ -40,6 +40,9 @@ export class Mesh extends EventEmitter {
   /** key -> JSON of the entry, as of the last refresh; null until the first one (which notifies nothing) */
   private stateSeen: Map<string, string> | null = null
   readonly memory = new MemoryIndex()
+  /** view version the memory index reflects; null before the first full scan */
+  private memoryVersion: number | null = null
+  private viewTruncated = false
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
   closed = false
@@ -62,6 +65,7 @@ export class Mesh extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.base.ready()
+    this.base.view.core.on('truncate', () => { this.viewTruncated = true })
     // a restarted member is writable only once the base has re-read its local state (no network needed)
     await this.base.update()
     if (this.config.key === null) this.config.key = toHex(this.base.key)
@@ -150,17 +154,32 @@ export class Mesh extends EventEmitter {
     return n
   }
 
-  /** Keeps the search index in step with the view's memory entries. */
+  /**
+   * Keeps the search index in step with the view's memory entries: only what changed since the last
+   * look (a diff of the view's versions), or a full scan at start and after the view was truncated
+   * (autobase reorders the log when writes arrive out of order).
+   */
   private async readMemory (): Promise<void> {
     if (this.closed) return
+    const view = this.base.view
+    const version = view.version
     const before = this.memory.size
-    const present = new Set<string>()
-    for await (const e of this.base.view.createReadStream(KEYS.memoryRange)) {
-      const entry = e.value as MemoryEntry
-      present.add(entry.id)
-      this.memory.add(entry)
+    if (this.memoryVersion === null || this.viewTruncated || version < this.memoryVersion) {
+      this.viewTruncated = false
+      const present = new Set<string>()
+      for await (const e of view.createReadStream(KEYS.memoryRange)) {
+        const entry = e.value as MemoryEntry
+        present.add(entry.id)
+        this.memory.add(entry)
+      }
+      for (const id of this.memory.ids()) if (!present.has(id)) this.memory.remove(id)
+    } else if (version > this.memoryVersion) {
+      for await (const { left, right } of view.createDiffStream(this.memoryVersion, KEYS.memoryRange)) {
+        if (left !== null) this.memory.add(left.value as MemoryEntry)
+        else if (right !== null) this.memory.remove((right.value as MemoryEntry).id)
+      }
     }
-    for (const id of this.memory.ids()) if (!present.has(id)) this.memory.remove(id)
+    this.memoryVersion = version
     if (this.memory.size !== before) this.emit('memory', this.memory.size)
   }
 
