@@ -8,7 +8,8 @@ import { homePaths, ensureHome, type HomePaths } from '../daemon/home.js'
 import { MeshError } from '../../protocol/errors.js'
 
 const DAEMON_MAIN = fileURLToPath(new URL('../daemon/main.js', import.meta.url))
-const START_TIMEOUT_MS = 30_000
+// a daemon opening large meshes (100k memories: ~40 s, see bench/state-memory.ts) is slow, not dead
+const START_TIMEOUT_MS = 120_000
 
 /** A client of the running daemon, or null when none runs for this home. */
 export async function connectDaemon (paths: HomePaths = homePaths()): Promise<IpcClient | null> {
@@ -56,7 +57,7 @@ export async function startDaemon (paths: HomePaths = homePaths()): Promise<{ pi
 function firstLine (child: ReturnType<typeof spawn>): Promise<string> {
   return new Promise((resolve) => {
     let buffered = ''
-    const timer = setTimeout(() => finish('error timed out after 30 s'), START_TIMEOUT_MS)
+    const timer = setTimeout(() => finish('error timed out after 120 s'), START_TIMEOUT_MS)
     const finish = (line: string): void => {
       clearTimeout(timer)
       child.stdout?.removeAllListeners('data')
