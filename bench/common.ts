@@ -1,4 +1,8 @@
 // Plumbing shared by the benchmarks.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** The teardown interface the test helpers expect, run in `order` (then last-in, first-out). */
 export class Teardowns {
@@ -14,4 +18,25 @@ export class Teardowns {
       try { await fn() } catch (err) { console.error(`teardown failed: ${(err as Error).message}`) }
     }
   }
+}
+
+/** Writes bench/results/<name>[-quick].json: the run's environment, then the bench's own fields. */
+export function writeBenchResults (name: string, quick: boolean, loadBefore: number[], wallMs: number, fields: Record<string, unknown>): void {
+  const file = fileURLToPath(new URL(`../../bench/results/${quick ? `${name}-quick` : name}.json`, import.meta.url))
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const doc = {
+    bench: name,
+    date: new Date().toISOString(),
+    quick,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    loadavg: { before: loadBefore, after: os.loadavg() },
+    wallSeconds: Math.round(wallMs / 100) / 10,
+    unit: 'ms',
+    percentile: 'nearest-rank',
+    ...fields
+  }
+  fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n')
+  console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`)
 }

@@ -26,7 +26,7 @@ import { McpSession } from '../test/helpers/mcp.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
 import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { Teardowns } from './common.js'
+import { Teardowns, writeBenchResults } from './common.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const MESH = 'bench'
@@ -777,28 +777,7 @@ ${cfg.quick ? 'quick run: fewer messages, sessions and daemons' : 'full run'}; p
 }
 
 function writeResults (cfg: Config, loadBefore: number[], wallMs: number): void {
-  const file = fileURLToPath(new URL(`../../bench/results/${cfg.quick ? 'messaging-quick' : 'messaging'}.json`, import.meta.url))
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const doc = {
-    bench: 'messaging',
-    date: new Date().toISOString(),
-    quick: cfg.quick,
-    config: cfg,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    loadavg: { before: loadBefore, after: os.loadavg() },
-    wallSeconds: Math.round(wallMs / 100) / 10,
-    unit: 'ms',
-    percentile: 'nearest-rank',
-    messageBytes: SIZE,
-    targets: TARGETS,
-    rows,
-    cpu,
-    notes
-  }
-  fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n')
-  console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`)
+  writeBenchResults('messaging', cfg.quick, loadBefore, wallMs, { config: cfg, messageBytes: SIZE, targets: TARGETS, rows, cpu, notes })
 }
 
 async function bench (t: Teardowns, cfg: Config): Promise<void> {

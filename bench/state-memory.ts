@@ -56,7 +56,7 @@ import type { MemoryEntry, StateEntry } from '../peer/mesh/apply.js'
 import { keyPair, randomBytes, toHex, type KeyPair } from '../protocol/crypto.js'
 import { signInviteCert, encodeMemberKeys } from '../protocol/invite.js'
 import type { JoinOp, Author } from '../protocol/ops.js'
-import { Teardowns } from './common.js'
+import { Teardowns, writeBenchResults } from './common.js'
 
 const MESH = 'bench'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -961,29 +961,9 @@ The issue's targets are shown for reference, not checked.`)
 }
 
 function writeResults (cfg: Config, loadBefore: number[], wallMs: number): void {
-  const file = fileURLToPath(new URL(`../../bench/results/${cfg.quick ? 'state-memory-quick' : 'state-memory'}.json`, import.meta.url))
-  fs.mkdirSync(path.dirname(file), { recursive: true })
   const { meshSamples: _, sets: __, writers: ___, ...rest } = cfg
   const shown = { ...rest, sets: Object.fromEntries(cfg.daemons.map((n) => [n, cfg.sets(n)])), writers: Object.fromEntries(cfg.daemons.map((n) => [n, cfg.writers(n)])) }
-  const doc = {
-    bench: 'state-memory',
-    date: new Date().toISOString(),
-    quick: cfg.quick,
-    config: shown,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    loadavg: { before: loadBefore, after: os.loadavg() },
-    wallSeconds: Math.round(wallMs / 100) / 10,
-    unit: 'ms',
-    percentile: 'nearest-rank',
-    targets: TARGETS,
-    rows,
-    cpu,
-    notes
-  }
-  fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n')
-  console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`)
+  writeBenchResults('state-memory', cfg.quick, loadBefore, wallMs, { config: shown, targets: TARGETS, rows, cpu, notes })
 }
 
 async function bench (t: Teardowns, cfg: Config): Promise<void> {
