@@ -1,4 +1,5 @@
 // IPC methods of the daemon: validate, call one function of the domain, shape the answer.
+import type { EventEmitter } from 'node:events'
 import { z } from 'zod'
 import type { Daemon } from './daemon.js'
 import { VERSION } from './daemon.js'
@@ -124,9 +125,8 @@ export function registerHandlers (daemon: Daemon): void {
     const p = parse(WaitParams, params, 'wait')
     const mesh = daemon.resolveMesh(p.mesh)
     const network = daemon.networkOf(mesh)
-    let stateCount = mesh.stateCount
     const holds = (): boolean =>
-      (p.state === undefined || stateCount === p.state) &&
+      (p.state === undefined || mesh.stateCount === p.state) &&
       (p.memory === undefined || mesh.memory.size === p.memory) &&
       (p.members === undefined || mesh.members.length === p.members) &&
       (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
@@ -140,30 +140,21 @@ export function registerHandlers (daemon: Daemon): void {
         (p.peer.summary === undefined || s.summary === p.peer.summary) &&
         (p.peer.group === undefined || s.groups.some((g) => g.name === p.peer?.group))))
     if (!holds()) {
+      // every event after which one of the conditions may have changed
+      const sources: Array<[EventEmitter, string[]]> = [
+        [mesh, ['members', 'state', 'memory']],
+        [network, ['peers', 'refused', 'roster']],
+        [network.relay, ['open', 'close']],
+        [daemon.sessionsOf(mesh), ['roster', 'malformed', 'status']]
+      ]
       await new Promise<void>((resolve, reject) => {
-        const check = (): void => { stateCount = mesh.stateCount; if (holds()) { cleanup(); resolve() } }
+        const check = (): void => { if (holds()) { cleanup(); resolve() } }
         const timer = setTimeout(() => { cleanup(); reject(MeshError.TIMEOUT(`waiting for ${JSON.stringify(p)}`)) }, p.timeoutMs)
         const cleanup = (): void => {
           clearTimeout(timer)
-          mesh.off('members', check)
-          mesh.off('state', check)
-          mesh.off('memory', check)
-          for (const e of ['peers', 'refused', 'roster']) network.off(e, check)
-          network.relay.off('open', check)
-          network.relay.off('close', check)
-          daemon.sessionsOf(mesh).off('roster', check)
-          daemon.sessionsOf(mesh).off('malformed', check)
-          daemon.sessionsOf(mesh).off('status', check)
+          for (const [emitter, events] of sources) for (const e of events) emitter.off(e, check)
         }
-        daemon.sessionsOf(mesh).on('roster', check)
-        daemon.sessionsOf(mesh).on('malformed', check)
-        daemon.sessionsOf(mesh).on('status', check)
-        mesh.on('members', check)
-        mesh.on('state', check)
-        mesh.on('memory', check)
-        for (const e of ['peers', 'refused', 'roster']) network.on(e, check)
-        network.relay.on('open', check)
-        network.relay.on('close', check)
+        for (const [emitter, events] of sources) for (const e of events) emitter.on(e, check)
       })
     }
     return meshSummary(daemon, mesh)

@@ -143,16 +143,13 @@ export class Mesh extends EventEmitter {
     }
     const before = this.stateSeen
     this.stateSeen = now
+    this.stateCount = [...entries.values()].filter((e) => e.deleted !== true).length
     if (before === null) return
     for (const [key, json] of now) if (before.get(key) !== json) this.emit('state', key, entries.get(key))
   }
 
   /** How many state entries (not deleted) the view held at the last refresh. */
-  get stateCount (): number {
-    let n = 0
-    for (const json of this.stateSeen?.values() ?? []) if (!json.includes('"deleted":true')) n++
-    return n
-  }
+  stateCount = 0
 
   /**
    * Keeps the search index in step with the view's memory entries: only what changed since the last
