@@ -4,16 +4,12 @@
 //   npm run bench:join [-- --runs N]     (default 10 runs per figure)
 //
 // Writes bench/results/join.json. Every process and temp folder it starts is torn down, even on error.
-import fs from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 import { Member, startRelay, cli, tmpDir, type CliResult } from '../test/helpers/cli.js'
-import { Teardowns } from './common.js'
+import { Teardowns, writeBenchResults } from './common.js'
 
-const RESULTS = fileURLToPath(new URL('../../bench/results/join.json', import.meta.url))
 const MESH = 'bench'
 
 
@@ -177,22 +173,8 @@ function printTable (rows: Array<[string, Stats]>): void {
   for (const [name, s] of rows) console.log(`${name.padEnd(width)}  ${String(s.n).padStart(3)} ${num(s.median)} ${num(s.p95)} ${num(s.min)} ${num(s.max)}`)
 }
 
-function writeResults (runs: number, rows: Array<[string, Stats]>, loadBefore: number[]): void {
-  fs.mkdirSync(path.dirname(RESULTS), { recursive: true })
-  const doc = {
-    bench: 'join',
-    date: new Date().toISOString(),
-    runs,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    loadavg: { before: loadBefore, after: os.loadavg() },
-    unit: 'ms',
-    percentile: 'nearest-rank',
-    results: Object.fromEntries(rows)
-  }
-  fs.writeFileSync(RESULTS, JSON.stringify(doc, null, 2) + '\n')
-  console.log(`\nwrote ${path.relative(process.cwd(), RESULTS) || RESULTS}`)
+function writeResults (runs: number, rows: Array<[string, Stats]>, loadBefore: number[], wallMs: number): void {
+  writeBenchResults('join', false, loadBefore, wallMs, { runs, results: Object.fromEntries(rows) })
 }
 
 async function bench (t: Teardowns, runs: number): Promise<Array<[string, Stats]>> {
@@ -222,11 +204,12 @@ async function main (): Promise<void> {
   process.once('SIGINT', interrupted)
   process.once('SIGTERM', interrupted)
   const loadBefore = os.loadavg()
+  const began = performance.now()
   try {
     const rows = await bench(t, runs)
     printTable(rows)
     console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
-    writeResults(runs, rows, loadBefore)
+    writeResults(runs, rows, loadBefore, performance.now() - began)
   } finally {
     await t.run()
     process.off('SIGINT', interrupted)
