@@ -13,8 +13,9 @@ const [
   NS_MEMBER_REMOVE,
   NS_LINK_CHECKSUM,
   NS_LINK_SIGNATURE,
-  NS_RELAY_TOPIC
-] = hc.namespace('claudemesh/v1', 8)
+  NS_RELAY_TOPIC,
+  NS_DRIVE_KEY
+] = hc.namespace('claudemesh/v1', 9)
 
 export const NAMESPACES = {
   meshTopic: NS_MESH_TOPIC,
@@ -24,7 +25,8 @@ export const NAMESPACES = {
   memberRemove: NS_MEMBER_REMOVE,
   linkChecksum: NS_LINK_CHECKSUM,
   linkSignature: NS_LINK_SIGNATURE,
-  relayTopic: NS_RELAY_TOPIC
+  relayTopic: NS_RELAY_TOPIC,
+  driveKey: NS_DRIVE_KEY
 } as const
 
 export type Namespace = keyof typeof NAMESPACES
@@ -68,6 +70,11 @@ export function discoveryKey (key: Buffer): Buffer {
 /** The swarm topic daemons of one mesh meet on; distinct from the autobase discovery key the relay pairs on. */
 export function meshTopic (meshKey: Buffer): Buffer {
   return hash('meshTopic', [meshKey])
+}
+
+/** The block encryption key of members' file drives: derived from the mesh key, so only members hold it. */
+export function driveEncryptionKey (meshEncryptionKey: Buffer): Buffer {
+  return hash('driveKey', [meshEncryptionKey])
 }
 
 /** The topic a relay announces its control key on, in its own private DHT. */

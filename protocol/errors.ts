@@ -17,6 +17,11 @@ export type ErrorCode =
   | 'RELAY_UNREACHABLE'
   | 'DAEMON_UNREACHABLE'
   | 'TIMEOUT'
+  | 'FILE_UNKNOWN'
+  | 'FILE_EXPIRED'
+  | 'FILE_FORBIDDEN'
+  | 'FILE_UNAVAILABLE'
+  | 'FILE_CORRUPT'
   | 'INTERNAL'
 
 export class MeshError extends Error {
@@ -100,6 +105,26 @@ export class MeshError extends Error {
 
   static TIMEOUT (what: string): MeshError {
     return new MeshError('TIMEOUT', `Timed out: ${what}.`)
+  }
+
+  static FILE_UNKNOWN (id: string, why: string): MeshError {
+    return new MeshError('FILE_UNKNOWN', `id: no file ${id} ${why}.`)
+  }
+
+  static FILE_EXPIRED (id: string): MeshError {
+    return new MeshError('FILE_EXPIRED', `id: attachment ${id} expired (attachments last 24 hours); ask the sender to send it again.`)
+  }
+
+  static FILE_FORBIDDEN (why: string): MeshError {
+    return new MeshError('FILE_FORBIDDEN', why)
+  }
+
+  static FILE_UNAVAILABLE (why: string): MeshError {
+    return new MeshError('FILE_UNAVAILABLE', why)
+  }
+
+  static FILE_CORRUPT (why: string): MeshError {
+    return new MeshError('FILE_CORRUPT', why)
   }
 
   static from (err: unknown): MeshError {

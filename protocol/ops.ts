@@ -101,7 +101,49 @@ export const MemoryForgetOp = z.object({
   by: Author
 })
 
-export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp, StateSetOp, StateDeleteOp, MemoryAddOp, MemoryForgetOp])
+export const fileId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character file id as returned by share_file or a message')
+export const fileName = z.string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.fileName, `must be at most ${LIMITS.fileName} characters`)
+  .refine((n) => !/[\/\\\u0000-\u001f\u007f]/.test(n), 'must not contain "/", "\\" or control characters')
+  .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."')
+export const fileTags = z.array(z.string().min(1, 'must not be empty').max(LIMITS.fileTag, `must be at most ${LIMITS.fileTag} characters`))
+  .max(LIMITS.fileTags, `must be at most ${LIMITS.fileTags} tags`)
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+export const BlobPointer = z.object({ blockOffset: count, blockLength: count, byteOffset: count, byteLength: count })
+export const FILE_KINDS = ['persistent', 'attachment'] as const
+
+/** A file in a member's own hyperdrive, indexed for the mesh: what it is and where its bytes are. */
+export const FileAddOp = z.object({
+  type: z.literal('file.add'),
+  v: z.literal(1),
+  at: timestamp,
+  id: fileId,
+  name: fileName,
+  size: count,
+  mime: z.string().min(1).max(255),
+  tags: fileTags,
+  by: Author,
+  kind: z.enum(FILE_KINDS),
+  /** attachments: the recipients (session ids, or names queued while offline); null for persistent files */
+  audience: z.array(z.string().min(1).max(200)).max(256).nullable(),
+  expiresAt: timestamp.nullable(),
+  drive: hexKey,
+  blobs: hexKey,
+  path: z.string().min(1).max(300),
+  version: count,
+  blob: BlobPointer,
+  /** sha256 of the bytes as stored (sealed bytes for attachments) */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  encrypted: z.boolean()
+})
+
+export const FileAccessOp = z.object({ type: z.literal('file.access'), v: z.literal(1), at: timestamp, id: fileId, by: Author })
+
+export const FileDeleteOp = z.object({ type: z.literal('file.delete'), v: z.literal(1), at: timestamp, id: fileId, by: Author, reason: z.enum(['deleted', 'expired']) })
+
+export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp, StateSetOp, StateDeleteOp, MemoryAddOp, MemoryForgetOp, FileAddOp, FileAccessOp, FileDeleteOp])
+export type FileAddOp = z.infer<typeof FileAddOp>
 export type Op = z.infer<typeof Op>
 export type StateSetOp = z.infer<typeof StateSetOp>
 export type StateDeleteOp = z.infer<typeof StateDeleteOp>

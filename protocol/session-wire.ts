@@ -43,6 +43,17 @@ export const SessionInfo = z.object({
 })
 export type SessionInfo = z.infer<typeof SessionInfo>
 
+/** An attachment as a message carries it: the key opens its sealed bytes and travels nowhere else. */
+export const AttachmentRef = z.object({
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  name: z.string().min(1).max(LIMITS.fileName),
+  size: z.number().int().nonnegative(),
+  mime: z.string().min(1).max(255),
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  expiresAt: z.number().int().nonnegative()
+})
+export type AttachmentRef = z.infer<typeof AttachmentRef>
+
 export const MessageFrame = z.object({
   t: z.literal('msg'),
   id: z.string().regex(/^[0-9a-f]{32}$/),
@@ -51,7 +62,8 @@ export const MessageFrame = z.object({
   group: groupName.nullable(),
   priority: z.enum(PRIORITIES),
   content: z.string().max(LIMITS.message),
-  at: z.number().int().nonnegative()
+  at: z.number().int().nonnegative(),
+  files: z.array(AttachmentRef).max(LIMITS.attachments).optional()
 })
 export type MessageFrame = z.infer<typeof MessageFrame>
 

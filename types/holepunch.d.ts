@@ -186,7 +186,7 @@ declare module 'corestore' {
   export default class Corestore {
     constructor (storage: string, opts?: { primaryKey?: Buffer, unsafe?: boolean })
     namespace (name: string): Corestore
-    get (opts: string | { name?: string, key?: Buffer, valueEncoding?: string }): Core
+    get (opts: string | { name?: string, key?: Buffer, valueEncoding?: string, encryptionKey?: Buffer }): Core
     replicate (stream: unknown): unknown
     createKeyPair (name: string): Promise<{ publicKey: Buffer, secretKey: Buffer }>
     ready (): Promise<void>
@@ -314,4 +314,44 @@ declare module 'blind-relay' {
 
 declare module 'blind-pairing-core' {
   export function verifyReceipt (receipt: Buffer, publicKey: Buffer): Buffer | null
+}
+
+declare module 'hyperblobs' {
+  import type { Readable } from 'node:stream'
+  export interface BlobId { blockOffset: number, blockLength: number, byteOffset: number, byteLength: number }
+  export interface BlobsCore {
+    key: Buffer
+    length: number
+    ready (): Promise<void>
+    close (): Promise<void>
+    has (start: number, end?: number): Promise<boolean>
+    on (event: 'download', fn: (index: number, byteLength: number) => void): void
+    off (event: 'download', fn: (index: number, byteLength: number) => void): void
+  }
+  export default class Hyperblobs {
+    constructor (core: unknown, opts?: { blockSize?: number })
+    core: BlobsCore
+    createReadStream (id: BlobId, opts?: { wait?: boolean, timeout?: number, prefetch?: boolean }): Readable
+    clear (id: BlobId, opts?: { diff?: boolean }): Promise<{ blocks: number } | null>
+  }
+}
+
+declare module 'hyperdrive' {
+  import type { Writable } from 'node:stream'
+  import type Hyperblobs from 'hyperblobs'
+  import type { BlobId } from 'hyperblobs'
+  export interface DriveEntry { seq: number, key: string, value: { executable: boolean, linkname: string | null, blob: BlobId | null, metadata: unknown } }
+  export default class Hyperdrive {
+    constructor (store: unknown, key?: Buffer | null, opts?: { encryptionKey?: Buffer | null })
+    readonly key: Buffer
+    readonly version: number
+    readonly blobs: Hyperblobs | null
+    ready (): Promise<void>
+    close (): Promise<void>
+    getBlobs (): Promise<Hyperblobs>
+    entry (path: string, opts?: { wait?: boolean }): Promise<DriveEntry | null>
+    createWriteStream (path: string, opts?: { metadata?: unknown }): Writable
+    clear (path: string): Promise<unknown>
+    del (path: string): Promise<void>
+  }
 }

@@ -12,6 +12,10 @@ import { homePaths, ensureHome, writeFileAtomic, readJson, type HomePaths } from
 import { registerHandlers } from './handlers.js'
 import { registerSessionHandlers } from './session-handlers.js'
 import { MeshSessions } from './sessions.js'
+import { AttachmentKeys } from './attachment-keys.js'
+import { DaemonClock } from './clock.js'
+import { registerFileHandlers } from './file-handlers.js'
+import { LIMITS } from '../../protocol/limits.js'
 import { syncRemovals } from './membership.js'
 import { MeshError } from '../../protocol/errors.js'
 import { fromHex, toHex, type KeyPair } from '../../protocol/crypto.js'
@@ -21,12 +25,18 @@ import type { NoiseSocket } from 'hyperdht'
 export interface DaemonSettings {
   embeddedRelay?: { host: string, port: number }
   label?: string
+  /** largest file this daemon shares, in bytes (default 1 GiB) */
+  maxFileBytes?: number
 }
 
 export interface DaemonOptions {
   home?: string
   /** label members see for this daemon (default user@host) */
   label?: string
+  /** overrides settings.json maxFileBytes (CLAUDEMESH_MAX_FILE_BYTES) */
+  maxFileBytes?: number
+  /** lets tests move the clock over IPC (CLAUDEMESH_TEST_CLOCK=1) */
+  adjustableClock?: boolean
 }
 
 export { VERSION } from '../cli/version.js'
@@ -46,6 +56,8 @@ export class Daemon extends EventEmitter {
   settings: DaemonSettings
   embeddedRelay: Relay | null = null
   closing: Promise<void> | null = null
+  readonly clock: DaemonClock
+  readonly maxFileBytes: number
 
   constructor (opts: DaemonOptions = {}) {
     super()
@@ -53,6 +65,8 @@ export class Daemon extends EventEmitter {
     ensureHome(this.paths)
     this.settings = readJson<DaemonSettings>(this.paths.settings, {})
     this.label = checkLabel(opts.label ?? this.settings.label ?? defaultLabel(), opts.label !== undefined ? 'CLAUDEMESH_LABEL' : 'settings.json label')
+    this.maxFileBytes = checkMaxFileBytes(opts.maxFileBytes ?? this.settings.maxFileBytes ?? LIMITS.file, opts.maxFileBytes !== undefined ? 'CLAUDEMESH_MAX_FILE_BYTES' : 'settings.json maxFileBytes')
+    this.clock = new DaemonClock(opts.adjustableClock === true)
     this.store = new Corestore(this.paths.store)
   }
 
@@ -70,6 +84,7 @@ export class Daemon extends EventEmitter {
     }
     registerHandlers(this)
     registerSessionHandlers(this)
+    registerFileHandlers(this)
     await this.ipc.listen(this.paths.socket)
     fs.writeFileSync(this.paths.pid, String(process.pid) + '\n', { mode: 0o600 })
   }
@@ -120,7 +135,7 @@ export class Daemon extends EventEmitter {
    */
   async openMesh (config: MeshConfig, beforeAttach?: (mesh: Mesh, network: Network) => Promise<void>): Promise<Mesh> {
     if (config.relay.embedded) await this.startEmbeddedRelay()
-    const mesh = new Mesh(this.store, config, { signing: this.signing, swarmKey: this.swarmKeyPair.publicKey, label: this.label })
+    const mesh = new Mesh(this.store, config, { signing: this.signing, swarmKey: this.swarmKeyPair.publicKey, label: this.label }, { clock: this.clock, maxFileBytes: this.maxFileBytes })
     await mesh.ready()
     const network = await this.network(config.relay.addresses, fromHex(config.relay.publicKey))
     try {
@@ -131,7 +146,8 @@ export class Daemon extends EventEmitter {
       throw err
     }
     this.meshes.set(config.name, mesh)
-    const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey, label: this.label })
+    const keys = new AttachmentKeys(path.join(this.paths.root, 'attachments'), mesh.keyHex, () => this.clock.now())
+    const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey, label: this.label }, keys)
     sessions.on('malformed', (key: string) => this.log(`closed the session channel of ${key.slice(0, 8)}: malformed frame`))
     this.sessions.set(mesh.keyHex, sessions)
     await network.addMesh(mesh)
@@ -221,6 +237,11 @@ function checkLabel (label: string, field: string): string {
     throw MeshError.BAD_INPUT(field, 'must be 1 to 64 characters with no control characters')
   }
   return label
+}
+
+function checkMaxFileBytes (value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw MeshError.BAD_INPUT(field, 'must be a whole number of bytes, at least 1')
+  return value
 }
 
 /** The first non-internal IPv4 address: what teammates on the LAN dial when the relay listens on 0.0.0.0. */

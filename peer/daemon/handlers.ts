@@ -40,6 +40,8 @@ const WaitParams = z.object({
   malformed: z.number().int().min(0).optional(),
   state: z.number().int().min(0).optional(),
   memory: z.number().int().min(0).optional(),
+  files: z.number().int().min(0).optional(),
+  accesses: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), count: z.number().int().min(0) }).optional(),
   delivered: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional() }).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
@@ -128,6 +130,8 @@ export function registerHandlers (daemon: Daemon): void {
     const holds = (): boolean =>
       (p.state === undefined || mesh.stateCount === p.state) &&
       (p.memory === undefined || mesh.memory.size === p.memory) &&
+      (p.files === undefined || mesh.files.count === p.files) &&
+      (p.accesses === undefined || (mesh.files.accessCounts.get(p.accesses.id) ?? 0) >= p.accesses.count) &&
       (p.members === undefined || mesh.members.length === p.members) &&
       (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
       (p.refused === undefined || network.refused.count >= p.refused) &&
@@ -143,6 +147,7 @@ export function registerHandlers (daemon: Daemon): void {
       // every event after which one of the conditions may have changed
       const sources: Array<[EventEmitter, string[]]> = [
         [mesh, ['members', 'state', 'memory']],
+        [mesh.files, ['files']],
         [network, ['peers', 'refused', 'roster']],
         [network.relay, ['open', 'close']],
         [daemon.sessionsOf(mesh), ['roster', 'malformed', 'status']]

@@ -42,7 +42,12 @@ async function main (): Promise<void> {
   const label = process.env.CLAUDEMESH_LABEL
   let daemon: Daemon
   try {
-    daemon = new Daemon({ label: label === undefined || label === '' ? undefined : label })
+    const maxFileBytes = process.env.CLAUDEMESH_MAX_FILE_BYTES
+    daemon = new Daemon({
+      label: label === undefined || label === '' ? undefined : label,
+      maxFileBytes: maxFileBytes === undefined || maxFileBytes === '' ? undefined : Number(maxFileBytes),
+      adjustableClock: process.env.CLAUDEMESH_TEST_CLOCK === '1'
+    })
   } catch (err) {
     process.stdout.write('error ' + (err as Error).message + '\n')
     fs.rmSync(lockFile, { force: true })

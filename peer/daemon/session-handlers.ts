@@ -7,12 +7,14 @@ import type { IpcConnection } from './ipc.js'
 import type { LocalSession, MeshSessions, Delivered } from './sessions.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { createMesh } from './membership.js'
+import { bindings, caller } from './caller.js'
 import { parse } from '../../protocol/schema.js'
 import { stateKey, memoryContent, memoryTags, type Author } from '../../protocol/ops.js'
 import { MeshError } from '../../protocol/errors.js'
 import { randomBytes, toHex } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
-import { Schemas, STATUSES, PRIORITIES, parseGroups, type SessionInfo } from '../../protocol/session-wire.js'
+import { Schemas, STATUSES, PRIORITIES, parseGroups, type SessionInfo, type AttachmentRef } from '../../protocol/session-wire.js'
+import { checkReadable } from '../mesh/files.js'
 
 const LOCAL_MESH = 'local'
 
@@ -31,7 +33,8 @@ const LeaveGroupParams = z.object({ name: Schemas.groupName })
 const SendParams = z.object({
   to: z.union([z.string().min(1, 'must not be empty').max(200), z.array(z.string().min(1).max(200)).min(1, 'must name at least one recipient').max(64)]),
   message: z.string(),
-  priority: z.enum(PRIORITIES).default('next')
+  priority: z.enum(PRIORITIES).default('next'),
+  files: z.array(z.string().min(1, 'must not be empty').max(4096).refine((p) => p.startsWith('/'), 'must be an absolute path')).max(LIMITS.attachments, `must be at most ${LIMITS.attachments} files`).optional().nullable()
 })
 const StatusParams = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id as returned by send_message') })
 const PeersParams = z.object({ group: Schemas.groupName.optional().nullable() })
@@ -52,7 +55,7 @@ const HookParams = z.object({
 
 export function registerSessionHandlers (daemon: Daemon): void {
   const ipc = daemon.ipc
-  const bound = new WeakMap<IpcConnection, { session: LocalSession, sessions: MeshSessions }>()
+  const bound = bindings(daemon)
 
   const of = (conn: IpcConnection): { session: LocalSession, sessions: MeshSessions } => {
     const entry = bound.get(conn)
@@ -108,7 +111,21 @@ export function registerSessionHandlers (daemon: Daemon): void {
     const p = parse(SendParams, params, 'send_message')
     const { session, sessions } = of(conn)
     const to = (Array.isArray(p.to) ? p.to : [p.to]).map((t) => stripMesh(t, sessions.mesh.name, daemon))
-    return sessions.send(session, to, p.message, p.priority)
+    const paths = p.files ?? []
+    if (paths.length === 0) return await sessions.send(session, to, p.message, p.priority)
+    // every path is checked before anything is uploaded or sent
+    for (const [i, file] of paths.entries()) await checkReadable(file, daemon.maxFileBytes, `files.${i}`)
+    const by = { session: session.info.name, sessionId: session.info.id, member: daemon.label }
+    return await sessions.send(session, to, p.message, p.priority, async (audience) => {
+      const refs: AttachmentRef[] = []
+      for (const file of paths) {
+        const { entry, key } = await sessions.mesh.files.share(file, { by, attachment: { audience } })
+        if (key === null || entry.expiresAt === null) throw new MeshError('INTERNAL', `attachment ${entry.id} has no key`)
+        sessions.keys.sent(entry.id, key, entry.expiresAt, session.info.id)
+        refs.push({ id: entry.id, name: entry.name, size: entry.size, mime: entry.mime, key: key.toString('hex'), expiresAt: entry.expiresAt })
+      }
+      return refs
+    })
   })
 
   ipc.handle('message.check', async (_params, conn) => {
@@ -133,14 +150,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
   })
 
   /** State calls come from a session (MCP) or from a person (CLI): the author and the mesh follow. */
-  const stateContext = (conn: IpcConnection, meshName: string | null | undefined): { mesh: Mesh, by: Author } => {
-    const entry = bound.get(conn)
-    if (entry !== undefined) {
-      if (meshName !== undefined && meshName !== null && meshName !== entry.sessions.mesh.name) throw MeshError.BAD_INPUT('mesh', `this session is in mesh ${entry.sessions.mesh.name}`)
-      return { mesh: entry.sessions.mesh, by: { session: entry.session.info.name, sessionId: entry.session.info.id, member: daemon.label } }
-    }
-    return { mesh: daemon.resolveMesh(meshName ?? null), by: { session: null, sessionId: null, member: daemon.label } }
-  }
+  const stateContext = (conn: IpcConnection, meshName: string | null | undefined): { mesh: Mesh, by: Author } => caller(daemon, conn, meshName)
 
   ipc.handle('state.set', async (params, conn) => {
     const p = parse(StateSetParams, params, 'set_state')

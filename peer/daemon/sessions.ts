@@ -10,8 +10,9 @@ import { keyPair, randomBytes, toHex } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
 import {
   SESSION_PROTOCOL, MAX_FRAME, HEARTBEAT_MS, HEARTBEATS_MISSED, OFFLINE_TTL_MS, Frame, parseTarget,
-  type SessionInfo, type MessageFrame, type Priority, type DeliveryStatus, type SessionStatus, type Group
+  type SessionInfo, type MessageFrame, type Priority, type DeliveryStatus, type SessionStatus, type Group, type AttachmentRef
 } from '../../protocol/session-wire.js'
+import type { AttachmentKeys } from './attachment-keys.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { StateEntry } from '../mesh/apply.js'
 import type { Author } from '../../protocol/ops.js'
@@ -43,7 +44,12 @@ export interface SendResult { id: string, recipients: Array<{ name: string, id: 
 
 export interface StateChange { mesh: string, key: string, value: unknown, deleted: boolean, by: Author, at: number }
 
-export interface Delivered { id: string, from: { id: string, name: string }, mesh: string, priority: Priority, group: string | null, content: string, at: number }
+export interface AttachmentInfo { id: string, name: string, size: number, mime: string }
+
+export interface Delivered { id: string, from: { id: string, name: string }, mesh: string, priority: Priority, group: string | null, content: string, at: number, files: AttachmentInfo[] }
+
+/** Uploads a message's attachments once its recipients are known (session ids, or `name:` of queued ones). */
+export type Attach = (audience: string[]) => Promise<AttachmentRef[]>
 
 export class MeshSessions extends EventEmitter {
   readonly mesh: Mesh
@@ -62,10 +68,13 @@ export class MeshSessions extends EventEmitter {
   readonly counters = { malformedFrames: 0 }
   private readonly self: { swarmKey: string, label: string }
 
-  constructor (mesh: Mesh, dir: string, self: { swarmKey: string, label: string }) {
+  readonly keys: AttachmentKeys
+
+  constructor (mesh: Mesh, dir: string, self: { swarmKey: string, label: string }, keys: AttachmentKeys) {
     super()
     this.mesh = mesh
     this.self = self
+    this.keys = keys
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
     this.file = path.join(dir, `${mesh.keyHex.slice(0, 16)}.json`)
     const saved = readJson<Persisted>(this.file, { names: [], outbox: [] })
@@ -248,9 +257,9 @@ export class MeshSessions extends EventEmitter {
   // sending
 
   /** Resolves `to` against the live roster and sends; names seen before but offline are queued. */
-  send (from: LocalSession, to: string[], content: string, priority: Priority): SendResult {
+  async send (from: LocalSession, to: string[], content: string, priority: Priority, attach?: Attach): Promise<SendResult> {
     if (Buffer.byteLength(content) > LIMITS.message) throw MeshError.BAD_INPUT('message', `must be at most ${LIMITS.message} bytes (it is ${Buffer.byteLength(content)}); share large content as a file instead`)
-    if (content.trim() === '') throw MeshError.BAD_INPUT('message', 'must not be empty')
+    if (content.trim() === '' && attach === undefined) throw MeshError.BAD_INPUT('message', 'must not be empty')
     const roster = this.roster()
     const targets = new Map<string, SessionInfo>()
     const offlineNames: string[] = []
@@ -274,6 +283,7 @@ export class MeshSessions extends EventEmitter {
     }
     if (multicast) targets.delete(from.info.id)
     if (targets.size === 0 && offlineNames.length === 0) throw this.notFound('nobody else is online to receive it', from)
+    const files = attach === undefined ? undefined : await attach([...targets.keys(), ...offlineNames.map((n) => `name:${n}`)])
 
     const frame: MessageFrame = {
       t: 'msg',
@@ -283,7 +293,8 @@ export class MeshSessions extends EventEmitter {
       group,
       priority,
       content,
-      at: Date.now()
+      at: Date.now(),
+      ...(files === undefined ? {} : { files })
     }
     const out = this.track(frame, [...targets.values()].map((s) => ({ id: s.id, name: s.name, status: 'queued' as const })))
     for (const name of offlineNames) {
@@ -352,6 +363,7 @@ export class MeshSessions extends EventEmitter {
 
   /** The recipient side's gate: `now` pushes at once, `next` when idle, `low` only on request. */
   private deliverLocal (session: LocalSession, frame: MessageFrame): 'held' | 'delivered' {
+    for (const f of frame.files ?? []) this.keys.received(f.id, f.key, f.expiresAt, session.info.id)
     const push = session.channel && (frame.priority === 'now' || (frame.priority === 'next' && session.info.status === 'idle'))
     if (push) {
       this.push(session, frame)
@@ -366,7 +378,7 @@ export class MeshSessions extends EventEmitter {
   }
 
   delivered (frame: MessageFrame): Delivered {
-    return { id: frame.id, from: { id: frame.from.id, name: frame.from.name }, mesh: this.mesh.name, priority: frame.priority, group: frame.group, content: frame.content, at: frame.at }
+    return { id: frame.id, from: { id: frame.from.id, name: frame.from.name }, mesh: this.mesh.name, priority: frame.priority, group: frame.group, content: frame.content, at: frame.at, files: (frame.files ?? []).map((f) => ({ id: f.id, name: f.name, size: f.size, mime: f.mime })) }
   }
 
   /** Pushes held messages of the given priorities (when a channel session turns idle). */

@@ -2,7 +2,7 @@
 // A writer is admitted only through a verified `join`; anything else from a non-writer is ignored.
 import type { ApplyNode, Host } from 'autobase'
 import b4a from 'b4a'
-import { readOp, verifyJoin, verifyMemberRemove, type JoinOp, type MemberRecord, type Author } from '../../protocol/ops.js'
+import { readOp, verifyJoin, verifyMemberRemove, type JoinOp, type MemberRecord, type Author, type FileAddOp } from '../../protocol/ops.js'
 import { fromHex, toHex } from '../../protocol/crypto.js'
 import type { View } from './view.js'
 import { KEYS } from './view.js'
@@ -13,6 +13,12 @@ export interface RemovedRecord { swarmKey: string, at: number }
 export interface MemoryEntry { id: string, content: string, tags: string[], by: Author, at: number, writer: string }
 
 /** A state entry; a deleted key keeps a tombstone so every peer knows who deleted it and when. */
+/** A file the mesh can fetch: the file.add op as applied, with the writer that added it. */
+export type FileEntry = Omit<FileAddOp, 'type' | 'v'> & { writer: string }
+export interface FileAccess { by: Author, at: number, writer: string }
+/** What is left of a deleted file: enough for its uploader (and any cache) to clear the blocks. */
+export interface FileTombstone { id: string, at: number, by: Author, reason: 'deleted' | 'expired', writer: string, blobs: string, blob: FileEntry['blob'], path: string }
+
 export interface StateEntry { key: string, value: unknown, by: Author, at: number, writer: string, deleted?: true }
 
 export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host: Host): Promise<void> {
@@ -66,6 +72,35 @@ export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host:
         await view.del(KEYS.memory(op.id))
         await view.put(KEYS.forgotten(op.id), { at: op.at, by: op.by })
         break
+      case 'file.add': {
+        if ((await view.get(KEYS.fileDeleted(op.id))) !== null || (await view.get(KEYS.file(op.id))) !== null) break
+        const { type: _t, v: _v, ...fields } = op
+        const entry: FileEntry = { ...fields, writer: toHex(node.from.key) }
+        await view.put(KEYS.file(op.id), entry)
+        break
+      }
+      case 'file.access': {
+        if ((await view.get(KEYS.file(op.id))) === null) break
+        const writer = toHex(node.from.key)
+        const access: FileAccess = { by: op.by, at: op.at, writer }
+        await view.put(KEYS.access(op.id, writer, op.at), access)
+        break
+      }
+      case 'file.delete': {
+        // the uploader (the writer that added it) or the owner only
+        const entry = (await view.get(KEYS.file(op.id)))?.value as FileEntry | undefined
+        if (entry === undefined) break
+        const writer = toHex(node.from.key)
+        const owner = (await view.get(KEYS.owner))?.value as OwnerRecord | undefined
+        if (writer !== entry.writer && writer !== owner?.writerKey) break
+        const accessKeys: string[] = []
+        for await (const a of view.createReadStream(KEYS.accessRange(op.id))) accessKeys.push(a.key)
+        for (const key of accessKeys) await view.del(key)
+        await view.del(KEYS.file(op.id))
+        const tombstone: FileTombstone = { id: op.id, at: op.at, by: op.by, reason: op.reason, writer: entry.writer, blobs: entry.blobs, blob: entry.blob, path: entry.path }
+        await view.put(KEYS.fileDeleted(op.id), tombstone)
+        break
+      }
       case 'state.delete': {
         const tombstone: StateEntry = { key: op.key, value: null, by: op.by, at: op.at, writer: toHex(node.from.key), deleted: true }
         await view.put(KEYS.state(op.key), tombstone)

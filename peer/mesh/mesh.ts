@@ -4,12 +4,14 @@ import Autobase from 'autobase'
 import type Corestore from 'corestore'
 import { apply, type OwnerRecord, type StateEntry, type MemoryEntry } from './apply.js'
 import { MemoryIndex, type RecallHit } from './memory-index.js'
+import { MeshFiles, type Clock } from './files.js'
 import { openView, KEYS, type View } from './view.js'
 import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
 import { signMemberRemove, checkStateValue, stateKey, memoryContent, memoryTags } from '../../protocol/ops.js'
 import { randomBytes } from '../../protocol/crypto.js'
 import { parse } from '../../protocol/schema.js'
-import { fromHex, toHex, meshTopic, type KeyPair } from '../../protocol/crypto.js'
+import { fromHex, toHex, meshTopic, driveEncryptionKey, type KeyPair } from '../../protocol/crypto.js'
+import { LIMITS } from '../../protocol/limits.js'
 import { MeshError } from '../../protocol/errors.js'
 
 export interface MeshConfig {
@@ -27,6 +29,12 @@ export interface MeshIdentity {
   signing: KeyPair
   swarmKey: Buffer
   label: string
+}
+
+export interface MeshOptions {
+  clock?: Clock
+  /** largest file this daemon shares */
+  maxFileBytes?: number
 }
 
 export class Mesh extends EventEmitter {
@@ -47,10 +55,20 @@ export class Mesh extends EventEmitter {
   private refreshAgain = false
   closed = false
 
-  constructor (store: Corestore, config: MeshConfig, identity: MeshIdentity) {
+  readonly files: MeshFiles
+
+  constructor (store: Corestore, config: MeshConfig, identity: MeshIdentity, opts: MeshOptions = {}) {
     super()
     this.config = config
     this.identity = identity
+    this.files = new MeshFiles(store.namespace(config.namespace).namespace('files'), driveEncryptionKey(fromHex(config.encryptionKey)), {
+      view: () => this.base.view,
+      append: async (op) => { await this.append(op) },
+      localWriter: () => this.localWriter,
+      ownerWriter: () => this.ownerRecord?.writerKey ?? null,
+      clock: opts.clock ?? { now: Date.now },
+      maxBytes: opts.maxFileBytes ?? LIMITS.file
+    })
     this.base = new Autobase<unknown, View>(store.namespace(config.namespace), config.key === null ? null : fromHex(config.key), {
       open: openView,
       apply,
@@ -59,7 +77,10 @@ export class Mesh extends EventEmitter {
       ackInterval: 1000,
       encryptionKey: fromHex(config.encryptionKey)
     })
-    this.base.on('update', () => { this.refresh().catch(noop) })
+    this.base.on('update', () => {
+      this.refresh().catch(noop)
+      this.files.onupdate().catch(noop)
+    })
     this.base.on('error', noop)
   }
 
@@ -70,6 +91,7 @@ export class Mesh extends EventEmitter {
     await this.base.update()
     if (this.config.key === null) this.config.key = toHex(this.base.key)
     await this.refresh()
+    await this.files.ready()
   }
 
   get name (): string { return this.config.name }
@@ -77,6 +99,8 @@ export class Mesh extends EventEmitter {
   get keyHex (): string { return toHex(this.base.key) }
   get topic (): Buffer { return meshTopic(this.base.key) }
   get writable (): boolean { return this.base.writable }
+  /** our writer key (hex) */
+  get localWriter (): string { return toHex(this.base.local.key) }
   get owner (): OwnerRecord | null { return this.ownerRecord }
   get members (): MemberRecord[] { return this.memberList }
   get isOwner (): boolean { return this.config.owner }
@@ -305,6 +329,7 @@ export class Mesh extends EventEmitter {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.files.close()
     await this.base.close()
   }
 }

@@ -14,7 +14,14 @@ export const KEYS = {
   memoryRange: { gt: 'memory/', lt: 'memory0' },
   forgotten: (id: string) => 'forgotten/' + id,
   state: (key: string) => 'state/' + key,
-  stateRange: (prefix = '') => ({ gte: 'state/' + prefix, lt: 'state/' + prefix + '\uffff' })
+  stateRange: (prefix = '') => ({ gte: 'state/' + prefix, lt: 'state/' + prefix + '\uffff' }),
+  file: (id: string) => 'files/' + id,
+  filesRange: { gt: 'files/', lt: 'files0' },
+  fileDeleted: (id: string) => 'files-deleted/' + id,
+  filesDeletedRange: { gt: 'files-deleted/', lt: 'files-deleted0' },
+  access: (id: string, writer: string, at: number) => `access/${id}/${at.toString().padStart(15, '0')}/${writer}`,
+  accessesRange: { gt: 'access/', lt: 'access0' },
+  accessRange: (id: string) => ({ gt: `access/${id}/`, lt: `access/${id}0` })
 } as const
 
 export function openView (store: { get (name: string | object): unknown }): View {

@@ -13,3 +13,14 @@ export function catchMeshError (t: Assert, fn: () => unknown, label: string, exp
   t.fail(`${label}: expected MeshError ${expected}, got no error`)
   return null
 }
+
+/** The coded error a daemon call was refused with, or null if it succeeded. */
+export async function refusal (call: Promise<unknown>): Promise<{ code: string, message: string } | null> {
+  try {
+    await call
+    return null
+  } catch (err) {
+    const e = err as { code?: string, message: string }
+    return { code: e.code ?? 'NO_CODE', message: e.message }
+  }
+}

@@ -1,0 +1,121 @@
+// IPC methods for files: share, get, list, status, delete; and the test clock. A session sees the
+// mesh's shared files plus the attachments sent to it or by it; the CLI (this machine's user) sees
+// the attachments this daemon sent or received.
+import { z } from 'zod'
+import type { Daemon } from './daemon.js'
+import type { IpcConnection } from './ipc.js'
+import { caller, type Caller } from './caller.js'
+import type { FileEntry, FileAccess } from '../mesh/apply.js'
+import type { Progress } from '../mesh/files.js'
+import { fileId, fileName, fileTags } from '../../protocol/ops.js'
+import { parse } from '../../protocol/schema.js'
+import { MeshError } from '../../protocol/errors.js'
+import { LIMITS } from '../../protocol/limits.js'
+
+const meshOpt = z.string().max(LIMITS.meshName).optional().nullable()
+const absolutePath = z.string().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters').refine((p) => p.startsWith('/'), 'must be an absolute path')
+const progressToken = z.string().min(1).max(64).optional().nullable()
+
+const ShareParams = z.object({ path: absolutePath, name: fileName.optional().nullable(), tags: fileTags.optional().nullable(), mesh: meshOpt, progress: progressToken })
+const GetParams = z.object({
+  id: fileId,
+  saveTo: absolutePath,
+  overwrite: z.boolean().default(false),
+  timeoutSeconds: z.number().int().min(1, 'must be at least 1').max(86_400, 'must be at most 86400').default(60),
+  mesh: meshOpt,
+  progress: progressToken
+})
+const ListParams = z.object({
+  query: z.string().max(256, 'must be at most 256 characters').optional().nullable(),
+  from: z.string().max(200, 'must be at most 200 characters').optional().nullable(),
+  tags: fileTags.optional().nullable(),
+  mesh: meshOpt
+})
+const IdParams = z.object({ id: fileId, mesh: meshOpt })
+const ClockParams = z.object({ ms: z.number().int().min(0, 'must not be negative').max(365 * 24 * 3600 * 1000) })
+
+export interface FileStatus { file: FileEntry, accesses: FileAccess[] }
+
+export function registerFileHandlers (daemon: Daemon): void {
+  const ipc = daemon.ipc
+
+  ipc.handle('files.share', async (params, conn) => {
+    const p = parse(ShareParams, params, 'share_file')
+    const c = caller(daemon, conn, p.mesh)
+    const { entry } = await c.mesh.files.share(p.path, { name: p.name ?? null, tags: p.tags ?? [], by: c.by, onprogress: progress(conn, p.progress) })
+    return entry
+  })
+
+  ipc.handle('files.get', async (params, conn) => {
+    const p = parse(GetParams, params, 'get_file')
+    const c = caller(daemon, conn, p.mesh)
+    const entry = await c.mesh.files.usable(p.id)
+    if (!visible(c, entry)) throw forbidden(entry)
+    const key = entry.encrypted ? c.sessions.keys.keyFor(entry.id, c.session?.info.id ?? null) : null
+    if (entry.encrypted && key === null) throw forbidden(entry)
+    const fetched = await c.mesh.files.get(p.id, { saveTo: p.saveTo, overwrite: p.overwrite, key, by: c.by, idleMs: p.timeoutSeconds * 1000, onprogress: progress(conn, p.progress) })
+    return { ...fetched, name: entry.name, size: entry.size, mime: entry.mime }
+  })
+
+  ipc.handle('files.list', async (params, conn) => {
+    const p = parse(ListParams, params, 'list_files')
+    const c = caller(daemon, conn, p.mesh)
+    const query = (p.query ?? '').trim().toLowerCase()
+    const from = (p.from ?? '').trim()
+    const tags = p.tags ?? []
+    return (await c.mesh.files.list()).filter((e) =>
+      visible(c, e) &&
+      (query === '' || e.name.toLowerCase().includes(query) || e.tags.some((t) => t.toLowerCase().includes(query))) &&
+      (from === '' || e.by.session === from || e.by.member === from || (from.length >= 4 && e.by.sessionId?.startsWith(from) === true)) &&
+      tags.every((t) => e.tags.includes(t)))
+  })
+
+  ipc.handle('files.status', async (params, conn): Promise<FileStatus> => {
+    const p = parse(IdParams, params, 'file_status')
+    const c = caller(daemon, conn, p.mesh)
+    const entry = await c.mesh.files.usable(p.id)
+    if (!visible(c, entry)) throw forbidden(entry)
+    return { file: entry, accesses: await c.mesh.files.accesses(p.id) }
+  })
+
+  ipc.handle('files.delete', async (params, conn) => {
+    const p = parse(IdParams, params, 'delete_file')
+    const c = caller(daemon, conn, p.mesh)
+    const entry = await c.mesh.files.usable(p.id)
+    if (!visible(c, entry)) throw forbidden(entry)
+    await c.mesh.files.delete(p.id, c.by)
+    return { id: p.id, name: entry.name, deleted: true }
+  })
+
+  ipc.handle('clock.advance', async (params) => {
+    if (!daemon.clock.adjustable) throw MeshError.BAD_INPUT('method', 'clock.advance is only for tests (start the daemon with CLAUDEMESH_TEST_CLOCK=1)')
+    const p = parse(ClockParams, params, 'clock')
+    const now = daemon.clock.advance(p.ms)
+    for (const mesh of daemon.meshes.values()) await mesh.files.onupdate(true)
+    for (const sessions of daemon.allSessions()) sessions.keys.prune()
+    return { now }
+  })
+}
+
+/** Attachments are for their sender and recipients; everything else is for the whole mesh. */
+function visible (c: Caller, entry: FileEntry): boolean {
+  if (entry.kind === 'persistent') return true
+  if (c.session === null) return entry.writer === c.mesh.localWriter || c.sessions.keys.holds(entry.id)
+  return entry.by.sessionId === c.session.info.id || c.sessions.keys.keyFor(entry.id, c.session.info.id) !== null
+}
+
+function forbidden (entry: FileEntry): MeshError {
+  return MeshError.FILE_FORBIDDEN(`id: ${entry.name} (${entry.id}) is an attachment of a message to other sessions; only its recipients can read it`)
+}
+
+/** Progress pushed to the caller's connection, at most every 200 ms and once at the end. */
+function progress (conn: IpcConnection, token: string | null | undefined): Progress | undefined {
+  if (token === undefined || token === null) return undefined
+  let last = 0
+  return (bytes, total) => {
+    const now = Date.now()
+    if (bytes < total && now - last < 200) return
+    last = now
+    conn.send({ event: 'progress', data: { token, bytes, total } })
+  }
+}

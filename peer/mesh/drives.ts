@@ -1,0 +1,120 @@
+// A member's own hyperdrive (only it writes there) and read access to other members' blobs.
+// Readers open just the blobs core the mesh view points at and fetch one file's block range from
+// whoever has it, over the connections the daemon already replicates its corestore on.
+import type { Readable, Transform, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import Hyperdrive from 'hyperdrive'
+import Hyperblobs, { type BlobId } from 'hyperblobs'
+import type Corestore from 'corestore'
+import { fromHex, toHex } from '../../protocol/crypto.js'
+import { MeshError } from '../../protocol/errors.js'
+
+export interface Written { version: number, blob: BlobId }
+
+export class MeshDrives {
+  private readonly store: Corestore
+  private readonly encryptionKey: Buffer
+  private own: Hyperdrive | null = null
+  private ownBlobs: Hyperblobs | null = null
+  private readonly remote = new Map<string, Hyperblobs>()
+  private closed = false
+
+  constructor (store: Corestore, encryptionKey: Buffer) {
+    this.store = store
+    this.encryptionKey = encryptionKey
+  }
+
+  async ready (): Promise<void> {
+    this.own = new Hyperdrive(this.store.namespace('own'), null, { encryptionKey: this.encryptionKey })
+    await this.own.ready()
+    this.ownBlobs = await this.own.getBlobs()
+  }
+
+  private get drive (): Hyperdrive {
+    if (this.own === null) throw new MeshError('INTERNAL', 'the file drive is not open yet')
+    return this.own
+  }
+
+  get driveKey (): string { return toHex(this.drive.key) }
+  get blobsKey (): string { return toHex(this.blobs(null).core.key) }
+
+  /** Writes what the stages yield (each chunk becomes one block) to `path` of our drive. */
+  async write (path: string, stages: Array<Readable | Transform>): Promise<Written> {
+    const drive = this.drive
+    const ws = drive.createWriteStream(path)
+    await runPipeline([...stages, async (source: AsyncIterable<Buffer>) => { await writeAll(ws, source) }])
+    const entry = await drive.entry(path)
+    if (entry === null || entry.value.blob === null) throw new MeshError('INTERNAL', `${path} was written but is not in the drive`)
+    return { version: drive.version, blob: entry.value.blob }
+  }
+
+  /** The blobs of our drive (null) or of another member's, opened by key. */
+  private blobs (key: string | null): Hyperblobs {
+    if (key === null || (this.ownBlobs !== null && key === toHex(this.ownBlobs.core.key))) {
+      if (this.ownBlobs === null) throw new MeshError('INTERNAL', 'the file drive is not open yet')
+      return this.ownBlobs
+    }
+    let blobs = this.remote.get(key)
+    if (blobs === undefined) {
+      blobs = new Hyperblobs(this.store.get({ key: fromHex(key), encryptionKey: this.encryptionKey }))
+      this.remote.set(key, blobs)
+    }
+    return blobs
+  }
+
+  /**
+   * Streams a file's stored bytes, fetching the blocks this store lacks from any peer that has them.
+   * `idleMs`: give up when no block arrives for that long (what was fetched stays for the next try).
+   */
+  read (blobsKey: string, blob: BlobId, idleMs: number): Readable {
+    return this.blobs(blobsKey).createReadStream(blob, { wait: true, timeout: idleMs })
+  }
+
+  /** Frees the local blocks of one file (ours or a cached copy of someone else's). */
+  async clear (blobsKey: string, blob: BlobId): Promise<void> {
+    const blobs = blobsKey === this.blobsKey ? this.blobs(null) : this.remote.get(blobsKey)
+    if (blobs === undefined) return
+    await blobs.clear(blob)
+  }
+
+  /** Removes a file of ours: the entry from our drive and its blocks from our store. */
+  async removeOwn (path: string): Promise<void> {
+    const drive = this.drive
+    await drive.clear(path)
+    await drive.del(path)
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const blobs of this.remote.values()) await blobs.core.close().catch(noop)
+    this.remote.clear()
+    if (this.own !== null) await this.own.close().catch(noop)
+  }
+}
+
+/** stream.pipeline over a list built at run time (its typings want the stages spelled out). */
+export const runPipeline = pipeline as unknown as (stages: unknown[]) => Promise<void>
+
+/** Feeds a hyperdrive (streamx) write stream with backpressure; resolves once the entry is written. */
+async function writeAll (ws: Writable, source: AsyncIterable<Buffer>): Promise<void> {
+  let failed: Error | null = null
+  const closed = new Promise<void>((resolve, reject) => {
+    ws.on('error', (err: Error) => { failed = err })
+    ws.on('close', () => { if (failed !== null) reject(failed); else resolve() })
+  })
+  closed.catch(noop)
+  try {
+    for await (const chunk of source) {
+      if (failed !== null) throw failed
+      if (!ws.write(chunk)) await Promise.race([new Promise((resolve) => ws.once('drain', resolve)), closed])
+    }
+  } catch (err) {
+    ws.destroy(err as Error)
+    throw err
+  }
+  ws.end()
+  await closed
+}
+
+function noop (): void {}

@@ -1,0 +1,351 @@
+// Files of one mesh: shared files and message attachments. The bytes live in each uploader's own
+// hyperdrive; the view indexes them (file.add), records who fetched them (file.access) and keeps a
+// tombstone when one is deleted or expires (file.delete), upon which the blocks are cleared.
+import fs from 'node:fs'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { Transform, type Readable } from 'node:stream'
+import mime from 'mime-types'
+import type Corestore from 'corestore'
+import { MeshDrives, runPipeline } from './drives.js'
+import { CHUNK, newFileKey, sealStream, openStream } from './file-crypto.js'
+import { KEYS, type View } from './view.js'
+import type { FileEntry, FileAccess, FileTombstone } from './apply.js'
+import { fileName, fileTags, type Author } from '../../protocol/ops.js'
+import { parse } from '../../protocol/schema.js'
+import { MeshError, isCoded } from '../../protocol/errors.js'
+import { LIMITS } from '../../protocol/limits.js'
+import { randomBytes, toHex } from '../../protocol/crypto.js'
+
+export interface Clock { now (): number }
+
+export interface FilesContext {
+  view: () => View
+  append: (op: object) => Promise<void>
+  /** our writer key (hex) */
+  localWriter: () => string
+  ownerWriter: () => string | null
+  clock: Clock
+  maxBytes: number
+}
+
+export type Progress = (bytes: number, total: number) => void
+
+export interface ShareOptions {
+  name?: string | null
+  tags?: string[]
+  by: Author
+  /** present for a message attachment: who may read it */
+  attachment?: { audience: string[] }
+  onprogress?: Progress
+}
+
+export interface GetOptions {
+  saveTo: string
+  overwrite: boolean
+  /** the attachment's key, as the message carried it; null for persistent files */
+  key: Buffer | null
+  by: Author
+  /** give up when no block arrives for this long; what was fetched is kept for the next try */
+  idleMs: number
+  onprogress?: Progress
+}
+
+export interface Fetched { id: string, path: string, bytes: number, hash: string }
+
+const SWEEP_MS = 60_000
+
+export class MeshFiles extends EventEmitter {
+  readonly drives: MeshDrives
+  private readonly ctx: FilesContext
+  private readonly cleared = new Set<string>()
+  private readonly expiring = new Set<string>()
+  private timer: NodeJS.Timeout | null = null
+  private scanning: Promise<void> | null = null
+  private scanAgain = false
+  private opened = false
+  private scannedVersion = -1
+  /** files in the view that have not expired, and how many accesses each has, as of the last scan */
+  count = 0
+  accessCounts = new Map<string, number>()
+
+  constructor (store: Corestore, encryptionKey: Buffer, ctx: FilesContext) {
+    super()
+    this.drives = new MeshDrives(store, encryptionKey)
+    this.ctx = ctx
+  }
+
+  async ready (): Promise<void> {
+    await this.drives.ready()
+    this.opened = true
+    await this.onupdate()
+    this.timer = setInterval(() => { this.onupdate(true).catch(noop) }, SWEEP_MS)
+    this.timer.unref()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // sharing
+
+  async share (filePath: string, opts: ShareOptions): Promise<{ entry: FileEntry, key: Buffer | null }> {
+    const size = await checkReadable(filePath, this.ctx.maxBytes)
+    const name = parse(fileName, opts.name ?? path.basename(filePath), 'name')
+    const tags = parse(fileTags, opts.tags ?? [], 'tags')
+    const id = toHex(randomBytes(16))
+    const key = opts.attachment !== undefined ? newFileKey() : null
+    const drivePath = `/files/${id}`
+    const hash = crypto.createHash('sha256')
+    let read = 0
+    const counter = tap((chunk) => { read += chunk.length; opts.onprogress?.(read, size) })
+    const stages: Array<Readable | Transform> = [fs.createReadStream(filePath, { highWaterMark: CHUNK }), counter]
+    if (key !== null) stages.push(sealStream(key, id))
+    stages.push(tap((chunk) => hash.update(chunk)))
+    const written = await this.drives.write(drivePath, stages)
+    if (read !== size) {
+      await this.drives.removeOwn(drivePath).catch(noop)
+      throw MeshError.BAD_INPUT('path', `${filePath} changed while it was being read (${size} bytes before, ${read} read); share it again`)
+    }
+    const at = this.ctx.clock.now()
+    await this.ctx.append({
+      type: 'file.add',
+      v: 1,
+      at,
+      id,
+      name,
+      size,
+      mime: mime.lookup(name) || 'application/octet-stream',
+      tags,
+      by: opts.by,
+      kind: opts.attachment !== undefined ? 'attachment' : 'persistent',
+      audience: opts.attachment?.audience ?? null,
+      expiresAt: opts.attachment !== undefined ? at + LIMITS.attachmentTtlMs : null,
+      drive: this.drives.driveKey,
+      blobs: this.drives.blobsKey,
+      path: drivePath,
+      version: written.version,
+      blob: written.blob,
+      hash: hash.digest('hex'),
+      encrypted: key !== null
+    })
+    const entry = await this.entry(id)
+    if (entry === null) throw new MeshError('INTERNAL', `file ${id} was shared but is not in the view`)
+    return { entry, key }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // fetching
+
+  /** The file as the view has it, or a clear error: unknown, deleted, expired. */
+  async usable (id: string): Promise<FileEntry> {
+    const entry = await this.entry(id)
+    if (entry === null) {
+      const gone = (await this.ctx.view().get(KEYS.fileDeleted(id)))?.value as FileTombstone | undefined
+      if (gone?.reason === 'expired') throw MeshError.FILE_EXPIRED(id)
+      if (gone !== undefined) throw MeshError.FILE_UNKNOWN(id, `in this mesh: it was deleted by ${gone.by.session ?? gone.by.member}`)
+      throw MeshError.FILE_UNKNOWN(id, 'in this mesh (check list_files, or wait until the share reaches this machine)')
+    }
+    if (this.expired(entry)) throw MeshError.FILE_EXPIRED(id)
+    return entry
+  }
+
+  /** Fetches one file, verifies it and writes it atomically: `saveTo` appears complete or not at all. */
+  async get (id: string, opts: GetOptions): Promise<Fetched> {
+    const entry = await this.usable(id)
+    if (entry.encrypted && opts.key === null) throw MeshError.FILE_FORBIDDEN(`id: ${entry.name} (${id}) is an attachment of a message to other sessions; only its recipients can read it`)
+    const target = await checkTarget(opts.saveTo, opts.overwrite)
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${toHex(randomBytes(4))}.claudemesh-partial`)
+    const hash = crypto.createHash('sha256')
+    let stored = 0
+    let written = 0
+    try {
+      const stages: Array<AsyncIterable<Buffer> | Transform> = [
+        this.drives.read(entry.blobs, entry.blob, opts.idleMs) as unknown as AsyncIterable<Buffer>,
+        tap((chunk) => { stored += chunk.length; hash.update(chunk); opts.onprogress?.(stored, entry.blob.byteLength) })
+      ]
+      if (opts.key !== null) stages.push(openStream(opts.key, id))
+      stages.push(tap((chunk) => { written += chunk.length }))
+      // flush: fsync before the stream closes, so the rename below publishes complete bytes
+      await runPipeline([...stages, fs.createWriteStream(temp, { flags: 'wx', mode: entry.encrypted ? 0o600 : 0o644, flush: true })])
+      const digest = hash.digest('hex')
+      if (digest !== entry.hash || written !== entry.size) throw MeshError.FILE_CORRUPT(`${entry.name} (${id}) arrived with ${written} bytes and hash ${digest.slice(0, 12)}, not the ${entry.size} bytes and hash ${entry.hash.slice(0, 12)} it was shared with`)
+      await place(temp, target, opts.overwrite)
+    } catch (err) {
+      await fs.promises.rm(temp, { force: true })
+      throw fetchError(err, entry, stored)
+    }
+    await this.ctx.append({ type: 'file.access', v: 1, at: this.ctx.clock.now(), id, by: opts.by })
+    return { id, path: target, bytes: written, hash: entry.hash }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // reading the index
+
+  async entry (id: string): Promise<FileEntry | null> {
+    return ((await this.ctx.view().get(KEYS.file(id)))?.value as FileEntry | undefined) ?? null
+  }
+
+  expired (entry: FileEntry): boolean {
+    return entry.expiresAt !== null && this.ctx.clock.now() >= entry.expiresAt
+  }
+
+  /** Every file in the view that has not expired, oldest first. */
+  async list (): Promise<FileEntry[]> {
+    const out: FileEntry[] = []
+    for await (const e of this.ctx.view().createReadStream(KEYS.filesRange)) {
+      const entry = e.value as FileEntry
+      if (!this.expired(entry)) out.push(entry)
+    }
+    return out.sort((a, b) => a.at - b.at)
+  }
+
+  async accesses (id: string): Promise<FileAccess[]> {
+    const out: FileAccess[] = []
+    for await (const e of this.ctx.view().createReadStream(KEYS.accessRange(id))) out.push(e.value as FileAccess)
+    return out
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // deleting and expiry
+
+  /** The uploader (the member that shared it) or the mesh owner only; apply() checks the same. */
+  async delete (id: string, by: Author): Promise<FileEntry> {
+    const entry = await this.usable(id)
+    const me = this.ctx.localWriter()
+    if (entry.writer !== me && this.ctx.ownerWriter() !== me) {
+      throw MeshError.FILE_FORBIDDEN(`id: only the uploader of ${entry.name} (${entry.by.session ?? entry.by.member}) or the mesh owner can delete it`)
+    }
+    await this.ctx.append({ type: 'file.delete', v: 1, at: this.ctx.clock.now(), id, by, reason: 'deleted' })
+    await this.onupdate()
+    return entry
+  }
+
+  /**
+   * Follows the view: clears the blocks of deleted files (ours, and cached copies of others'),
+   * retires our attachments that expired, counts the files. Runs on every view update, on a timer
+   * and when the clock moves; bursts coalesce.
+   */
+  async onupdate (force = false): Promise<void> {
+    if (!this.opened) return
+    if (force) this.scannedVersion = -1
+    if (this.scanning !== null) {
+      this.scanAgain = true
+      return await this.scanning
+    }
+    this.scanning = (async () => {
+      do {
+        this.scanAgain = false
+        await this.scan(false)
+      } while (this.scanAgain && this.opened)
+    })()
+    try {
+      await this.scanning
+    } finally {
+      this.scanning = null
+    }
+  }
+
+  private async scan (force: boolean): Promise<void> {
+    const view = this.ctx.view()
+    if (!force && view.version === this.scannedVersion) return
+    this.scannedVersion = view.version
+    const me = this.ctx.localWriter()
+    for await (const e of view.createReadStream(KEYS.filesDeletedRange)) {
+      const gone = e.value as FileTombstone
+      if (this.cleared.has(gone.id)) continue
+      this.cleared.add(gone.id)
+      if (gone.writer === me) await this.drives.removeOwn(gone.path).catch(noop)
+      else await this.drives.clear(gone.blobs, gone.blob).catch(noop)
+    }
+    let count = 0
+    for await (const e of view.createReadStream(KEYS.filesRange)) {
+      const entry = e.value as FileEntry
+      if (!this.expired(entry)) { count++; continue }
+      if (entry.writer === me && !this.expiring.has(entry.id)) {
+        this.expiring.add(entry.id)
+        await this.ctx.append({ type: 'file.delete', v: 1, at: this.ctx.clock.now(), id: entry.id, by: entry.by, reason: 'expired' }).catch(() => this.expiring.delete(entry.id))
+      } else if (entry.writer !== me) {
+        await this.drives.clear(entry.blobs, entry.blob).catch(noop)
+      }
+    }
+    const accessCounts = new Map<string, number>()
+    for await (const e of view.createReadStream(KEYS.accessesRange)) {
+      const id = e.key.slice('access/'.length, 'access/'.length + 32)
+      accessCounts.set(id, (accessCounts.get(id) ?? 0) + 1)
+    }
+    this.accessCounts = accessCounts
+    this.count = count
+    this.emit('files', count)
+  }
+
+  async close (): Promise<void> {
+    this.opened = false
+    if (this.timer !== null) clearInterval(this.timer)
+    await this.scanning?.catch(noop)
+    await this.drives.close()
+  }
+}
+
+function tap (fn: (chunk: Buffer) => void): Transform {
+  return new Transform({ transform (chunk: Buffer, _enc, cb) { fn(chunk); cb(null, chunk) } })
+}
+
+/** A path to share must be a regular, readable file within the size limit. Returns its size. */
+export async function checkReadable (filePath: string, maxBytes: number, field = 'path'): Promise<number> {
+  if (!path.isAbsolute(filePath)) throw MeshError.BAD_INPUT(field, `must be an absolute path (got ${filePath})`)
+  let st: fs.Stats
+  try {
+    st = await fs.promises.stat(filePath)
+  } catch {
+    throw MeshError.BAD_INPUT(field, `${filePath} does not exist`)
+  }
+  if (st.isDirectory()) throw MeshError.BAD_INPUT(field, `${filePath} is a directory; share a regular file (archive a folder first)`)
+  if (!st.isFile()) throw MeshError.BAD_INPUT(field, `${filePath} is not a regular file`)
+  if (st.size > maxBytes) throw MeshError.BAD_INPUT(field, `${filePath} is ${st.size} bytes; files may be at most ${maxBytes} bytes`)
+  try {
+    await fs.promises.access(filePath, fs.constants.R_OK)
+  } catch {
+    throw MeshError.BAD_INPUT(field, `${filePath} is not readable by the daemon`)
+  }
+  return st.size
+}
+
+/** Where get_file writes: an absolute path in an existing folder; an existing file only with overwrite. */
+async function checkTarget (saveTo: string, overwrite: boolean): Promise<string> {
+  if (!path.isAbsolute(saveTo)) throw MeshError.BAD_INPUT('save_to', `must be an absolute path (got ${saveTo})`)
+  const dir = path.dirname(saveTo)
+  const dirStat = await fs.promises.stat(dir).catch(() => null)
+  if (dirStat === null || !dirStat.isDirectory()) throw MeshError.BAD_INPUT('save_to', `folder ${dir} does not exist`)
+  const st = await fs.promises.lstat(saveTo).catch(() => null)
+  if (st !== null) {
+    if (st.isDirectory()) throw MeshError.BAD_INPUT('save_to', `${saveTo} is a directory; give the path of the file to write`)
+    if (!overwrite) throw MeshError.BAD_INPUT('save_to', `${saveTo} already exists; pass overwrite: true to replace it`)
+  }
+  return saveTo
+}
+
+/** Moves the verified temp file into place; without overwrite, a file created meanwhile is kept. */
+async function place (temp: string, target: string, overwrite: boolean): Promise<void> {
+  if (overwrite) {
+    await fs.promises.rename(temp, target)
+    return
+  }
+  try {
+    await fs.promises.link(temp, target)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw MeshError.BAD_INPUT('save_to', `${target} already exists; pass overwrite: true to replace it`)
+    throw err
+  }
+  await fs.promises.rm(temp, { force: true })
+}
+
+function fetchError (err: unknown, entry: FileEntry, stored: number): Error {
+  if (err instanceof MeshError) return err
+  const code = isCoded(err) ? err.code : ''
+  if (code === 'REQUEST_TIMEOUT' || code === 'BLOCK_NOT_AVAILABLE') {
+    return MeshError.FILE_UNAVAILABLE(`no peer that has ${entry.name} (${entry.id}) sent any of it for a while (is ${entry.by.session ?? entry.by.member}'s machine online?); ${stored} of ${entry.blob.byteLength} bytes are kept here: get it again to resume`)
+  }
+  if (code === 'SESSION_CLOSED') return MeshError.FILE_UNAVAILABLE(`the daemon is closing; ${stored} bytes of ${entry.name} are kept: get it again to resume`)
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+function noop (): void {}
