@@ -33,3 +33,13 @@ export function parseDuration (value: string): number | null {
   const ms = Number(m[1]) * UNITS[m[2]]
   return ms > 0 ? ms : null
 }
+
+/** 1536 -> "1.5 KiB"; bytes below 1 KiB as they are. */
+export function humanBytes (n: number): string {
+  if (n < 1024) return `${n} B`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
+  return `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[i]}`
+}

@@ -5,6 +5,7 @@ import { Command, Option, InvalidArgumentError } from 'commander'
 import { print, printJson, fail, ago, parseDuration } from './output.js'
 import { VERSION } from './version.js'
 import { addSessionCommands } from './session-commands.js'
+import { addFileCommands } from './files-commands.js'
 
 interface MeshMember { label: string, role: string, writerKey: string, swarmKey: string, self: boolean, connected: boolean, online: boolean }
 interface StateRow { key: string, value: unknown, by: { session: string | null, member: string }, at: number }
@@ -297,6 +298,8 @@ Examples:
       if (entries.length === 0) return print('No memory entries.')
       for (const e of entries) print(`${e.id}  ${e.content.split('\n')[0].slice(0, 100)}${e.tags.length > 0 ? `  [${e.tags.join(', ')}]` : ''}`)
     })
+
+  addFileCommands(program)
 
   addSessionCommands(program)
 
