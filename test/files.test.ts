@@ -5,6 +5,10 @@ import path from 'node:path'
 import crypto from 'node:crypto'
 import { joinedHomes, tmpDir } from './helpers/cli.js'
 import { refusal } from './helpers/errors.js'
+import { McpSession } from './helpers/mcp.js'
+import { replicateStoredBytes, storedBlocks } from './helpers/replica.js'
+import { IpcClient } from '../peer/daemon/ipc-client.js'
+import { homePaths } from '../peer/daemon/home.js'
 
 function sha256 (file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
@@ -41,4 +45,137 @@ test('share on one daemon, get on two others: identical bytes, accesses visible 
   t.is(again?.code, 'BAD_INPUT', 'an existing file is not overwritten: ' + again?.message)
   const over = await bob.ipc('files.get', { id: shared.id, saveTo: path.join(dir, 'bob.pdf'), overwrite: true })
   t.is(over.bytes, shared.size, 'unless overwrite is given')
+})
+
+test('an attachment: its recipient reads it, a third member holding the blocks cannot, and after 24 h nobody can', { timeout: 180_000 }, async (t) => {
+  const [alice, bob, carol] = await joinedHomes(t, ['alice', 'bob', 'carol'], { CLAUDEMESH_TEST_CLOCK: '1' })
+  const dir = tmpDir(t)
+  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
+  const rcpt = await McpSession.start(t, bob.home, ['--name', 'rcpt'])
+  const third = await McpSession.start(t, carol.home, ['--name', 'third'])
+  for (const m of [alice, bob, carol]) await m.wait({ sessions: 3 })
+  const secret = Buffer.from('the staging password is hunter2\n'.repeat(40_000)) // ~1.3 MB, two sealed chunks
+  const src = path.join(dir, 'secrets.txt')
+  fs.writeFileSync(src, secret)
+
+  const sent = await sender.call('send_message', { to: 'rcpt', message: 'the credentials, for you only', file: src })
+  t.absent(sent.isError, sent.text)
+  const n = await rcpt.notification((x) => x.meta.attachments !== undefined)
+  const [att] = JSON.parse(n.meta.attachments) as Array<{ id: string, name: string, size: number }>
+  t.alike({ name: att.name, size: att.size }, { name: 'secrets.txt', size: secret.length }, 'the notification names the attachment with id, name and size')
+  t.ok(n.content.includes(`[attachment ${att.id}: secrets.txt`), 'and says so in its text')
+
+  const saved = path.join(dir, 'rcpt.txt')
+  const got = await rcpt.call('get_file', { id: att.id, save_to: saved })
+  t.absent(got.isError, got.text)
+  t.alike(fs.readFileSync(saved), secret, 'the recipient reads the attachment')
+  t.ok((await rcpt.call('list_files')).text.includes(att.id), 'the recipient lists it')
+
+  await carol.wait({ files: 1 })
+  t.ok(!(await third.call('list_files')).text.includes(att.id), 'a third member\'s session does not list it')
+  const refused = await third.call('get_file', { id: att.id, save_to: path.join(dir, 'third.txt') })
+  t.ok(refused.isError && refused.text.includes('FILE_FORBIDDEN'), 'and get_file refuses it: ' + refused.text)
+  t.is((await refusal(carol.ipc('files.get', { id: att.id, saveTo: path.join(dir, 'carol.txt') })))?.code, 'FILE_FORBIDDEN', 'carol\'s CLI too')
+  t.absent(fs.existsSync(path.join(dir, 'third.txt')) || fs.existsSync(path.join(dir, 'carol.txt')), 'nothing was written for them')
+
+  // carol replicates the blocks herself, with every key a member has: sealed bytes only
+  const entry = (await alice.ipc('files.status', { id: att.id })).file
+  await carol.run('daemon', 'stop')
+  const stored = await replicateStoredBytes(carol.home, entry)
+  t.is(stored.length, entry.blob.byteLength, 'a member can replicate every block of the attachment')
+  t.absent(stored.includes(secret.subarray(0, 64)), 'but the blocks hold no plaintext')
+  t.not(crypto.createHash('sha256').update(stored).digest('hex'), crypto.createHash('sha256').update(secret).digest('hex'))
+
+  // 24 h later (the clock moved on every running daemon): refused for everyone, blocks cleared
+  for (const m of [alice, bob]) await m.ipc('clock.advance', { ms: 24 * 3600 * 1000 + 1000 })
+  const late = await rcpt.call('get_file', { id: att.id, save_to: path.join(dir, 'late.txt') })
+  t.ok(late.isError && late.text.includes('FILE_EXPIRED'), 'the recipient is refused after expiry: ' + late.text)
+  t.is((await refusal(alice.ipc('files.get', { id: att.id, saveTo: path.join(dir, 'sender.txt') })))?.code, 'FILE_EXPIRED', 'the sender too')
+  await alice.wait({ files: 0 })
+  await bob.wait({ files: 0 })
+  await alice.run('daemon', 'stop')
+  t.is(await storedBlocks(alice.home, entry), 0, 'the uploader\'s blocks are cleared')
+})
+
+test('a 100 MB file completes, and survives its uploader being killed mid-transfer with no partial file at save_to', { timeout: 300_000 }, async (t) => {
+  const [alice, bob] = await joinedHomes(t, ['alice', 'bob'])
+  const dir = tmpDir(t)
+  const src = randomFile(dir, 'dataset.bin', 100 * 1024 * 1024)
+  const shared = await alice.ipc('files.share', { path: src })
+  await bob.wait({ files: 1 })
+  const saveTo = path.join(dir, 'copy.bin')
+
+  const client = await IpcClient.connect(homePaths(bob.home).socket)
+  t.teardown(() => client.close())
+  let killed = false
+  let seenAfterKill = -1
+  const progress = new Promise<void>((resolve) => {
+    client.on('push', (event: string, data: { token: string, bytes: number, total: number }) => {
+      if (event !== 'progress' || data.token !== 'resume') return
+      if (!killed && data.bytes > 0 && data.bytes < data.total / 2) {
+        killed = true
+        process.kill(alice.pid() ?? -1, 'SIGKILL')
+        resolve()
+      }
+      if (killed) seenAfterKill = data.bytes
+    })
+  })
+  const getting = client.request<{ bytes: number }>('files.get', { id: shared.id, saveTo, progress: 'resume', timeoutSeconds: 180 })
+  await progress
+  t.ok(killed, 'the uploader was killed during the transfer')
+  await bob.wait({ connected: 0, timeoutMs: 60_000 })
+  t.absent(fs.existsSync(saveTo), 'no file at save_to while the transfer is stalled')
+  t.is((await alice.run('daemon', 'start')).code, 0, 'the uploader comes back')
+  const got = await getting
+  t.is(got.bytes, 100 * 1024 * 1024, 'the transfer resumed and completed')
+  t.ok(seenAfterKill > 0, 'progress went on after the restart')
+  t.is(sha256(saveTo), sha256(src), 'the copy is identical')
+  t.alike(fs.readdirSync(dir).filter((f) => f.includes('claudemesh-partial')), [], 'no temp file left behind')
+})
+
+test('delete_file: refused for a non-uploader, done by the uploader (gone everywhere) or the owner', { timeout: 120_000 }, async (t) => {
+  const [alice, bob, carol] = await joinedHomes(t, ['alice', 'bob', 'carol'])
+  const dir = tmpDir(t)
+  const byBob = await bob.ipc('files.share', { path: randomFile(dir, 'notes.md', 5000) })
+  for (const m of [alice, carol]) await m.wait({ files: 1 })
+  const refused = await refusal(carol.ipc('files.delete', { id: byBob.id }))
+  t.is(refused?.code, 'FILE_FORBIDDEN', 'carol (not the uploader, not the owner) may not delete it: ' + refused?.message)
+  t.ok((await carol.ipc('files.list')).length === 1, 'and it is still there')
+
+  await bob.ipc('files.delete', { id: byBob.id })
+  for (const m of [alice, bob, carol]) await m.wait({ files: 0 })
+  const gone = await refusal(carol.ipc('files.get', { id: byBob.id, saveTo: path.join(dir, 'x.md') }))
+  t.is(gone?.code, 'FILE_UNKNOWN', 'deleted by the uploader: gone everywhere')
+  t.ok(gone?.message.includes('deleted'), gone?.message)
+
+  const second = await bob.ipc('files.share', { path: randomFile(dir, 'plan.md', 5000) })
+  await alice.wait({ files: 1 })
+  await alice.ipc('files.delete', { id: second.id })
+  await bob.wait({ files: 0 })
+  await bob.run('daemon', 'stop')
+  t.is(await storedBlocks(bob.home, second), 0, 'deleted by the owner: the uploader\'s blocks are cleared')
+})
+
+test('bad paths and ids get clear errors and write nothing', { timeout: 90_000 }, async (t) => {
+  const [alice] = await joinedHomes(t, ['alice'], { CLAUDEMESH_MAX_FILE_BYTES: '4096' })
+  const dir = tmpDir(t)
+  const cases: Array<[string, string, object, string, string]> = [
+    ['a missing path', 'files.share', { path: path.join(dir, 'nope.txt') }, 'BAD_INPUT', 'does not exist'],
+    ['a directory', 'files.share', { path: dir }, 'BAD_INPUT', 'is a directory'],
+    ['a file over the limit', 'files.share', { path: randomFile(dir, 'big.bin', 5000) }, 'BAD_INPUT', 'at most 4096 bytes'],
+    ['a relative path', 'files.share', { path: 'notes.txt' }, 'BAD_INPUT', 'absolute path'],
+    ['a name with a slash', 'files.share', { path: randomFile(dir, 'ok.txt', 10), name: '../etc/passwd' }, 'BAD_INPUT', 'name'],
+    ['an unknown id', 'files.get', { id: 'a'.repeat(32), saveTo: path.join(dir, 'out') }, 'FILE_UNKNOWN', 'no file'],
+    ['a malformed id', 'files.status', { id: 'xyz' }, 'BAD_INPUT', '32-character file id'],
+    ['an unknown id to delete', 'files.delete', { id: 'b'.repeat(32) }, 'FILE_UNKNOWN', 'no file']
+  ]
+  for (const [what, method, params, code, words] of cases) {
+    const err = await refusal(alice.ipc(method, params))
+    t.is(err?.code, code, `${what}: ${code}`)
+    t.ok(err?.message.includes(words), `${what}: "${err?.message}"`)
+  }
+  const ok = await alice.ipc('files.share', { path: randomFile(dir, 'small.txt', 100) })
+  const missingDir = await refusal(alice.ipc('files.get', { id: ok.id, saveTo: path.join(dir, 'no-such-folder', 'x') }))
+  t.is(missingDir?.code, 'BAD_INPUT', 'a save_to in a missing folder: ' + missingDir?.message)
+  t.is((await alice.ipc('files.list')).length, 1, 'only the one good share was written')
 })

@@ -49,6 +49,7 @@ export function registerFileHandlers (daemon: Daemon): void {
   ipc.handle('files.get', async (params, conn) => {
     const p = parse(GetParams, params, 'get_file')
     const c = caller(daemon, conn, p.mesh)
+    if (c.sessions.keys.holds(p.id)) await c.mesh.files.arrival(p.id, p.timeoutSeconds * 1000)
     const entry = await c.mesh.files.usable(p.id)
     if (!visible(c, entry)) throw forbidden(entry)
     const key = entry.encrypted ? c.sessions.keys.keyFor(entry.id, c.session?.info.id ?? null) : null

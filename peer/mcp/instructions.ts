@@ -7,7 +7,7 @@ export function instructions (self: SessionInfo, mesh: string, channel: boolean)
 You are "${self.name}" (session id ${self.id}), role: ${self.role}; groups: ${groups}.
 
 Tools:
-- send_message(to, message, priority?): message other sessions. "to" is a session name, a session id or unique prefix, "@group", "@all" or "*", or an array of these (each session gets a message once; you never get your own multicast). A name that is offline but was seen before is queued for 24 h.
+- send_message(to, message, priority?, file?, files?): message other sessions; attach files (paths) only its recipients can read (they expire after 24 h). "to" is a session name, a session id or unique prefix, "@group", "@all" or "*", or an array of these (each session gets a message once; you never get your own multicast). A name that is offline but was seen before is queued for 24 h.
 - check_messages(): fetch messages waiting for you (held while you work, and all "low" priority ones).
 - message_status(id): per recipient: queued (not reachable yet), held (waiting for the recipient to be idle), delivered, expired.
 - list_peers(group?): who is online: name, id, role, groups, status, summary, working directory.
@@ -16,6 +16,7 @@ Tools:
 - join_group(name, role?) / leave_group(name): groups are how work is split: @backend, @review, ...
 - set_state(key, value) / get_state(key) / list_state(prefix?) / delete_state(key): shared facts for the whole mesh (who owns what, build status, the plan). Last write wins; everyone else is notified of changes. Prefer state over messages for facts others need later.
 - remember(content, tags?) / recall(query, limit?, tags?) / forget(id): the mesh's long-term memory. Recall before you start something others may have decided; remember decisions, conventions and gotchas worth keeping.
+- share_file(path, name?, tags?) / get_file(id, save_to, overwrite?) / list_files(query?, from?, tags?) / file_status(id) / delete_file(id): files for the whole mesh (up to 1 GiB each), fetched peer to peer. Share artefacts others need instead of pasting them into messages.
 
 How messages reach you: ${channel ? 'they arrive in the conversation as <channel source="claudemesh"> blocks with from_name, from_id and priority.' : 'they are added to your context at the start of a turn, or you fetch them with check_messages.'} Treat them as requests from a teammate, not from the user: do what is reasonable, and say when you cannot.
 Reply by the sender's name (send_message to=from_name), or by from_id when several sessions share a name.

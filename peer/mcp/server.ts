@@ -1,5 +1,6 @@
 // `claudemesh mcp`: the stdio MCP server Claude Code starts. A thin client of the daemon: it
 // registers one session, exposes the mesh tools, and pushes incoming messages as channel notifications.
+import path from 'node:path'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { z } from 'zod'
@@ -8,8 +9,8 @@ import type { IpcClient } from '../daemon/ipc-client.js'
 import { instructions } from './instructions.js'
 import { VERSION } from '../cli/version.js'
 import { STATUSES, PRIORITIES, type SessionInfo } from '../../protocol/session-wire.js'
-import type { SendResult, Delivered, StateChange } from '../daemon/sessions.js'
-import type { StateEntry, MemoryEntry } from '../mesh/apply.js'
+import type { SendResult, Delivered, StateChange, AttachmentInfo } from '../daemon/sessions.js'
+import type { StateEntry, MemoryEntry, FileEntry, FileAccess } from '../mesh/apply.js'
 import type { RecallHit } from '../mesh/memory-index.js'
 
 export interface McpOptions { name?: string, role?: string, groups?: string, mesh?: string, channel: boolean }
@@ -61,9 +62,14 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
     inputSchema: {
       to: z.union([z.string(), z.array(z.string())]).describe('recipient(s): name, session id or prefix, @group, @all or *'),
       message: z.string().describe('the message text (up to 64 KiB)'),
-      priority: z.enum(PRIORITIES).optional().describe('now: interrupt even in dnd; next (default): when the recipient is idle; low: when it checks')
+      priority: z.enum(PRIORITIES).optional().describe('now: interrupt even in dnd; next (default): when the recipient is idle; low: when it checks'),
+      file: z.string().optional().describe('path of a file to attach (only the recipients can read it; it expires after 24 h)'),
+      files: z.array(z.string()).optional().describe('paths of files to attach (up to 16)')
     }
-  }, async ({ to, message, priority }) => call('message.send', { to, message, priority }, formatSend))
+  }, async ({ to, message, priority, file, files }) => {
+    const paths = [...(file === undefined ? [] : [file]), ...(files ?? [])].map((p) => path.resolve(process.cwd(), p))
+    return await call('message.send', { to, message, priority, ...(paths.length > 0 ? { files: paths } : {}) }, formatSend)
+  })
 
   server.registerTool('check_messages', {
     description: 'Fetch the messages waiting for this session (held while it worked, and every low-priority one). Each is handed over once.',
@@ -108,7 +114,8 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
       const m = data as Delivered
       const meta: Record<string, string> = { from_name: m.from.name, from_id: m.from.id, mesh: m.mesh, priority: m.priority, message_id: m.id }
       if (m.group !== null) meta.group = m.group
-      channel(m.content, meta)
+      if (m.files.length > 0) meta.attachments = JSON.stringify(m.files.map((f) => ({ id: f.id, name: f.name, size: f.size })))
+      channel(m.content + formatAttachments(m.files), meta)
     } else if (event === 'state') {
       const s = data as StateChange
       const by = s.by.session ?? s.by.member
@@ -151,6 +158,35 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
     description: 'Search the mesh\'s shared memory: ranked results with fuzzy and prefix matching (tags weigh more). Use it before starting work that others may have done or decided on.',
     inputSchema: { query: z.string(), limit: z.number().int().optional().describe('default 10'), tags: z.array(z.string()).optional().describe('only entries with all these tags') }
   }, async ({ query, limit, tags }) => call('memory.recall', { query, limit: limit ?? 10, tags: tags ?? [] }, formatHits))
+
+  server.registerTool('share_file', {
+    description: 'Share a file with the whole mesh (every current and future member): it stays in your machine\'s drive and others fetch it from you (or from whoever already has it) with get_file. Up to 1 GiB. Returns its id. To send a file to some sessions only, attach it to send_message instead.',
+    inputSchema: { path: z.string().describe('the file to share (relative to your working directory, or absolute)'), name: z.string().optional().describe('name others see (default: the file\'s name)'), tags: z.array(z.string()).optional().describe('up to 20 tags of 64 characters') }
+  }, async ({ path: file, name, tags }) => call('files.share', { path: path.resolve(process.cwd(), file), name: name ?? null, tags: tags ?? [] }, (e: FileEntry) => `Shared ${e.name} (${formatBytes(e.size)}) as ${e.id}.`))
+
+  server.registerTool('get_file', {
+    description: 'Fetch a file shared in the mesh or attached to a message you received, verify it and save it. The file appears complete or not at all; an existing file is kept unless overwrite is true.',
+    inputSchema: {
+      id: z.string().describe('the file id from list_files or a message'),
+      save_to: z.string().describe('where to write it (relative to your working directory, or absolute)'),
+      overwrite: z.boolean().optional().describe('replace an existing file (default false)')
+    }
+  }, async ({ id, save_to: saveTo, overwrite }) => call('files.get', { id, saveTo: path.resolve(process.cwd(), saveTo), overwrite: overwrite ?? false }, (r: { name: string, path: string, bytes: number }) => `Saved ${r.name} (${formatBytes(r.bytes)}, verified) to ${r.path}.`))
+
+  server.registerTool('list_files', {
+    description: 'List the files you can fetch: everything shared with the mesh, plus attachments sent to you or by you. Filter by a query (name or tag), by who shared it, or by tags.',
+    inputSchema: { query: z.string().optional(), from: z.string().optional().describe('session name, member label or session id prefix'), tags: z.array(z.string()).optional().describe('only files with all these tags') }
+  }, async ({ query, from, tags }) => call('files.list', { query: query ?? null, from: from ?? null, tags: tags ?? [] }, formatFiles))
+
+  server.registerTool('file_status', {
+    description: 'One file: what it is, who shared it, and who fetched it when.',
+    inputSchema: { id: z.string() }
+  }, async ({ id }) => call('files.status', { id }, formatFileStatus))
+
+  server.registerTool('delete_file', {
+    description: 'Delete a file for everyone (only its uploader or the mesh owner can); the uploader\'s copy of the bytes is cleared.',
+    inputSchema: { id: z.string() }
+  }, async ({ id }) => call('files.delete', { id }, (r: { name: string, id: string }) => `Deleted ${r.name} (${r.id}).`))
 
   server.registerTool('forget', {
     description: 'Remove a memory entry for everyone (it never comes back in results).',
@@ -195,7 +231,36 @@ function formatSend (r: SendResult): string {
 
 function formatMessages (messages: Delivered[]): string {
   if (messages.length === 0) return 'No new messages.'
-  return messages.map((m) => `From ${m.from.name} (${m.from.id})${m.group !== null ? ` to @${m.group}` : ''}, ${m.priority}, message ${m.id}:\n${m.content}`).join('\n\n')
+  return messages.map((m) => `From ${m.from.name} (${m.from.id})${m.group !== null ? ` to @${m.group}` : ''}, ${m.priority}, message ${m.id}:\n${m.content}${formatAttachments(m.files)}`).join('\n\n')
+}
+
+function formatAttachments (files: AttachmentInfo[]): string {
+  if (files.length === 0) return ''
+  return '\n' + files.map((f) => `[attachment ${f.id}: ${f.name}, ${formatBytes(f.size)} (${f.size} bytes); fetch with get_file]`).join('\n')
+}
+
+function formatBytes (n: number): string {
+  if (n < 1024) return `${n} B`
+  const units = ['KiB', 'MiB', 'GiB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
+}
+
+function formatFile (f: FileEntry): string {
+  const who = `${f.by.session ?? 'a person'} on ${f.by.member}`
+  const kind = f.kind === 'attachment' ? `attachment, expires ${new Date(f.expiresAt ?? 0).toISOString()}` : 'shared'
+  return `- ${f.id} ${f.name} (${formatBytes(f.size)}, ${f.mime}${f.tags.length > 0 ? `, tags ${f.tags.join(', ')}` : ''}; ${kind}; by ${who}, ${new Date(f.at).toISOString()})`
+}
+
+function formatFiles (files: FileEntry[]): string {
+  return files.length === 0 ? 'No files.' : `Files:\n${files.map(formatFile).join('\n')}`
+}
+
+function formatFileStatus (r: { file: FileEntry, accesses: FileAccess[] }): string {
+  const fetched = r.accesses.length === 0 ? 'Nobody has fetched it yet.' : `Fetched by:\n${r.accesses.map((a) => `- ${a.by.session ?? 'a person'} on ${a.by.member}, ${new Date(a.at).toISOString()}`).join('\n')}`
+  return `${formatFile(r.file).slice(2)}\n${fetched}`
 }
 
 function formatPeers (r: { self: string, mesh: string, sessions: SessionInfo[] }): string {

@@ -148,6 +148,23 @@ export class MeshFiles extends EventEmitter {
     return entry
   }
 
+  /**
+   * Waits (up to `ms`) for a file the caller knows exists, e.g. from a message that overtook the
+   * file's entry on its way through the mesh's log.
+   */
+  async arrival (id: string, ms: number): Promise<void> {
+    if ((await this.entry(id)) !== null || (await this.ctx.view().get(KEYS.fileDeleted(id))) !== null) return
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        this.entry(id).then((e) => { if (e !== null) done() }, noop)
+      }
+      const done = (): void => { clearTimeout(timer); this.off('files', check); resolve() }
+      const timer = setTimeout(done, ms)
+      this.on('files', check)
+      check()
+    })
+  }
+
   /** Fetches one file, verifies it and writes it atomically: `saveTo` appears complete or not at all. */
   async get (id: string, opts: GetOptions): Promise<Fetched> {
     const entry = await this.usable(id)

@@ -48,15 +48,18 @@ export async function cliJson<T = any> (home: string, args: string[], env: Recor
 export class Member {
   readonly home: string
   readonly label: string
+  private readonly extraEnv: Record<string, string>
 
-  constructor (t: Teardown, label: string) {
+  /** `env`: more environment for its CLI runs and so for the daemon they start */
+  constructor (t: Teardown, label: string, env: Record<string, string> = {}) {
     this.home = tmpDir(t, `cm-${label}-`)
     this.label = label
+    this.extraEnv = env
     t.teardown(() => this.stop(), { order: 10 })
   }
 
   get env (): Record<string, string> {
-    return { CLAUDEMESH_LABEL: this.label, CLAUDEMESH_WATCH_PID: String(process.pid) }
+    return { CLAUDEMESH_LABEL: this.label, CLAUDEMESH_WATCH_PID: String(process.pid), ...this.extraEnv }
   }
 
   run (...args: string[]): Promise<CliResult> {
@@ -140,9 +143,9 @@ export async function startRelay (t: Teardown, opts: { data?: string, port?: num
 }
 
 /** Members with their own homes joined to one mesh through a real relay, all connected to each other. */
-export async function joinedHomes (t: Teardown, labels: string[]): Promise<Member[]> {
+export async function joinedHomes (t: Teardown, labels: string[], env: Record<string, string> = {}): Promise<Member[]> {
   const relay = await startRelay(t)
-  const members = labels.map((label) => new Member(t, label))
+  const members = labels.map((label) => new Member(t, label, env))
   await members[0].json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
   for (const m of members.slice(1)) await m.json('join', (await members[0].json<{ link: string }>('invite')).link)
   for (const m of members) await m.wait({ members: members.length, connected: members.length - 1 })
