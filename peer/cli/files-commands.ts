@@ -53,9 +53,9 @@ Examples:
     .option('--progress', 'draw the progress bar even when stderr is not a terminal (one line a second)')
     .option('--json', 'print the file entry as JSON (no progress bar)')
     .addHelpText('after', `
-The daemon reads the file from this machine, so it must be readable by the daemon's user. The
-bytes stay on this machine until someone fetches them: this daemon must be online for others to
-get the file (later, any member that fetched it can serve it too).
+The daemon reads the file once, into its own drive (changing or removing the original later does
+not change what was shared), so it must be readable by the daemon's user. Others fetch the bytes
+from peers that hold them: keep this daemon running until they have.
 ${LIMITS_HELP}`)
     .action(async (file: string, opts: ProgressOpts & { name?: string, tag?: string[] }) => {
       const abs = path.resolve(file)
