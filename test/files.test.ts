@@ -24,27 +24,39 @@ test('share on one daemon, get on two others: identical bytes, accesses visible 
   const [alice, bob, carol] = await joinedHomes(t, ['alice', 'bob', 'carol'])
   const dir = tmpDir(t)
   const src = randomFile(dir, 'design.pdf', 3 * 1024 * 1024 + 17)
-  const shared = await alice.ipc('files.share', { path: src, tags: ['docs'] })
-  t.is(shared.name, 'design.pdf')
-  t.is(shared.size, 3 * 1024 * 1024 + 17)
-  t.is(shared.mime, 'application/pdf')
-  t.is(shared.kind, 'persistent')
+  const sharer = await McpSession.start(t, alice.home, ['--name', 'sharer'])
+  const res = await sharer.call('share_file', { path: src, tags: ['docs', 'q3'] })
+  t.absent(res.isError, res.text)
+  const id = /as ([0-9a-f]{32})/.exec(res.text)?.[1] ?? ''
+  const shared = (await alice.ipc('files.status', { id })).file
+  t.alike({ name: shared.name, size: shared.size, mime: shared.mime, kind: shared.kind, by: shared.by.session }, { name: 'design.pdf', size: 3 * 1024 * 1024 + 17, mime: 'application/pdf', kind: 'persistent', by: 'sharer' }, 'indexed with name, size, mime, kind and uploader')
   for (const m of [bob, carol]) await m.wait({ files: 1 })
-  for (const m of [bob, carol]) {
-    const out = path.join(dir, `${m.label}.pdf`)
-    const got = await m.ipc('files.get', { id: shared.id, saveTo: out })
-    t.is(got.bytes, shared.size, `${m.label} fetched every byte`)
-    t.is(sha256(out), sha256(src), `${m.label}'s copy is identical`)
-  }
+
+  const reader = await McpSession.start(t, bob.home, ['--name', 'reader'])
+  t.ok((await reader.call('list_files', { query: 'design', tags: ['docs'] })).text.includes(id), 'list_files finds it by name and tag')
+  t.ok((await reader.call('list_files', { from: 'sharer' })).text.includes(id), 'and by who shared it')
+  t.is((await reader.call('list_files', { tags: ['other'] })).text, 'No files.', 'and not under another tag')
+  const got = await reader.call('get_file', { id, save_to: path.join(dir, 'bob.pdf') })
+  t.absent(got.isError, got.text)
+  t.is(sha256(path.join(dir, 'bob.pdf')), sha256(src), 'bob\'s copy (through MCP) is identical')
+  const carolGot = await carol.ipc('files.get', { id, saveTo: path.join(dir, 'carol.pdf') })
+  t.is(carolGot.bytes, shared.size, 'carol fetched every byte')
+  t.is(sha256(path.join(dir, 'carol.pdf')), sha256(src), 'carol\'s copy is identical')
+
   for (const m of [alice, bob, carol]) {
-    await m.wait({ accesses: { id: shared.id, count: 2 } })
-    const status = await m.ipc('files.status', { id: shared.id })
+    await m.wait({ accesses: { id, count: 2 } })
+    const status = await m.ipc('files.status', { id })
     t.alike(status.accesses.map((a: { by: { member: string } }) => a.by.member).sort(), ['bob', 'carol'], `${m.label} sees who fetched it`)
   }
-  const again = await refusal(bob.ipc('files.get', { id: shared.id, saveTo: path.join(dir, 'bob.pdf') }))
-  t.is(again?.code, 'BAD_INPUT', 'an existing file is not overwritten: ' + again?.message)
-  const over = await bob.ipc('files.get', { id: shared.id, saveTo: path.join(dir, 'bob.pdf'), overwrite: true })
-  t.is(over.bytes, shared.size, 'unless overwrite is given')
+  const viaMcp = await sharer.call('file_status', { id })
+  t.ok(viaMcp.text.includes('reader on bob') && viaMcp.text.includes('a person on carol'), 'file_status names who fetched it: ' + viaMcp.text)
+
+  const again = await reader.call('get_file', { id, save_to: path.join(dir, 'bob.pdf') })
+  t.ok(again.isError && again.text.includes('already exists'), 'an existing file is not overwritten: ' + again.text)
+  const over = await reader.call('get_file', { id, save_to: path.join(dir, 'bob.pdf'), overwrite: true })
+  t.absent(over.isError, 'unless overwrite is true: ' + over.text)
+  const notYours = await reader.call('delete_file', { id })
+  t.ok(notYours.isError && notYours.text.includes('FILE_FORBIDDEN'), 'a reader cannot delete it: ' + notYours.text)
 })
 
 test('an attachment: its recipient reads it, a third member holding the blocks cannot, and after 24 h nobody can', { timeout: 180_000 }, async (t) => {
