@@ -23,6 +23,7 @@ export interface Clock { now (): number }
 export interface FilesContext {
   view: () => View
   append: (op: object) => Promise<void>
+  writable: () => boolean
   /** our writer key (hex) */
   localWriter: () => string
   ownerWriter: () => string | null
@@ -88,6 +89,7 @@ export class MeshFiles extends EventEmitter {
   // sharing
 
   async share (filePath: string, opts: ShareOptions): Promise<{ entry: FileEntry, key: Buffer | null }> {
+    if (!this.ctx.writable()) throw MeshError.NOT_A_MEMBER('this daemon cannot write to the mesh (it was removed, or is not admitted yet)')
     const size = await checkReadable(filePath, this.ctx.maxBytes)
     const name = parse(fileName, opts.name ?? path.basename(filePath), 'name')
     const tags = parse(fileTags, opts.tags ?? [], 'tags')

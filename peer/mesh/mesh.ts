@@ -64,6 +64,7 @@ export class Mesh extends EventEmitter {
     this.files = new MeshFiles(store.namespace(config.namespace).namespace('files'), driveEncryptionKey(fromHex(config.encryptionKey)), {
       view: () => this.base.view,
       append: async (op) => { await this.append(op) },
+      writable: () => this.base.writable,
       localWriter: () => this.localWriter,
       ownerWriter: () => this.ownerRecord?.writerKey ?? null,
       clock: opts.clock ?? { now: Date.now },
