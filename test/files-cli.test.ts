@@ -76,7 +76,7 @@ test('files share, get with a progress bar, list, status, refusals and delete fr
 
   const notYours = await bob.run('files', 'delete', id.slice(0, 8))
   t.is(notYours.code, 1, 'bob (neither uploader nor owner) may not delete it')
-  t.ok(notYours.stderr.includes('only the uploader of design.pdf') && notYours.stderr.includes('[FILE_FORBIDDEN]'), notYours.stderr.trim())
+  t.ok(notYours.stderr.includes('only the member that shared design.pdf') && notYours.stderr.includes('[FILE_FORBIDDEN]'), notYours.stderr.trim())
   t.is((await bob.json<unknown[]>('files', 'list')).length, 1, 'still there')
 
   const deleted = await alice.run('files', 'delete', id)

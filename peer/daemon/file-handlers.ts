@@ -92,7 +92,7 @@ export function registerFileHandlers (daemon: Daemon): void {
     if (!daemon.clock.adjustable) throw MeshError.BAD_INPUT('method', 'clock.advance is only for tests (start the daemon with CLAUDEMESH_TEST_CLOCK=1)')
     const p = parse(ClockParams, params, 'clock')
     const now = daemon.clock.advance(p.ms)
-    for (const mesh of daemon.meshes.values()) await mesh.files.onupdate(true)
+    for (const mesh of daemon.meshes.values()) await mesh.files.onupdate()
     for (const sessions of daemon.allSessions()) sessions.keys.prune()
     return { now }
   })

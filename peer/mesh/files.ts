@@ -66,10 +66,13 @@ export class MeshFiles extends EventEmitter {
   private scanning: Promise<void> | null = null
   private scanAgain = false
   private opened = false
-  private scannedVersion = -1
+  /** view version the scan reflects; null before the first full read */
+  private scannedVersion: number | null = null
+  private truncated = false
+  private readonly entries = new Map<string, FileEntry>()
   /** files in the view that have not expired, and how many accesses each has, as of the last scan */
   count = 0
-  accessCounts = new Map<string, number>()
+  readonly accessCounts = new Map<string, number>()
 
   constructor (store: Corestore, encryptionKey: Buffer, ctx: FilesContext) {
     super()
@@ -79,9 +82,10 @@ export class MeshFiles extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.drives.ready()
+    this.ctx.view().core.on('truncate', () => { this.truncated = true })
     this.opened = true
     await this.onupdate()
-    this.timer = setInterval(() => { this.onupdate(true).catch(noop) }, SWEEP_MS)
+    this.timer = setInterval(() => { this.onupdate().catch(noop) }, SWEEP_MS)
     this.timer.unref()
   }
 
@@ -231,7 +235,7 @@ export class MeshFiles extends EventEmitter {
     const entry = await this.usable(id)
     const me = this.ctx.localWriter()
     if (entry.writer !== me && this.ctx.ownerWriter() !== me) {
-      throw MeshError.FILE_FORBIDDEN(`id: only the uploader of ${entry.name} (${entry.by.session ?? entry.by.member}) or the mesh owner can delete it`)
+      throw MeshError.FILE_FORBIDDEN(`id: only the member that shared ${entry.name} (${entry.by.member}) or the mesh owner can delete it`)
     }
     await this.ctx.append({ type: 'file.delete', v: 1, at: this.ctx.clock.now(), id, by, reason: 'deleted' })
     await this.onupdate()
@@ -240,12 +244,12 @@ export class MeshFiles extends EventEmitter {
 
   /**
    * Follows the view: clears the blocks of deleted files (ours, and cached copies of others'),
-   * retires our attachments that expired, counts the files. Runs on every view update, on a timer
-   * and when the clock moves; bursts coalesce.
+   * retires our attachments that expired, counts files and accesses. Reads only what changed since
+   * the last look (a diff of view versions; a full read at start and after a truncation). Runs on
+   * every view update, on a timer and when the clock moves; bursts coalesce.
    */
-  async onupdate (force = false): Promise<void> {
+  async onupdate (): Promise<void> {
     if (!this.opened) return
-    if (force) this.scannedVersion = -1
     if (this.scanning !== null) {
       this.scanAgain = true
       return await this.scanning
@@ -253,7 +257,7 @@ export class MeshFiles extends EventEmitter {
     this.scanning = (async () => {
       do {
         this.scanAgain = false
-        await this.scan(false)
+        await this.scan()
       } while (this.scanAgain && this.opened)
     })()
     try {
@@ -263,37 +267,59 @@ export class MeshFiles extends EventEmitter {
     }
   }
 
-  private async scan (force: boolean): Promise<void> {
+  private async scan (): Promise<void> {
     const view = this.ctx.view()
-    if (!force && view.version === this.scannedVersion) return
-    this.scannedVersion = view.version
+    const version = view.version
+    const gone: FileTombstone[] = []
+    if (this.scannedVersion === null || this.truncated || version < this.scannedVersion) {
+      this.truncated = false
+      this.entries.clear()
+      this.accessCounts.clear()
+      for await (const e of view.createReadStream(KEYS.filesRange)) this.entries.set((e.value as FileEntry).id, e.value as FileEntry)
+      for await (const e of view.createReadStream(KEYS.accessesRange)) this.countAccess(e.key, 1)
+      for await (const e of view.createReadStream(KEYS.filesDeletedRange)) gone.push(e.value as FileTombstone)
+    } else if (version > this.scannedVersion) {
+      for await (const { left, right } of view.createDiffStream(this.scannedVersion, KEYS.fileKeysRange)) {
+        const key = (left ?? right)?.key ?? ''
+        if (key.startsWith('files/')) {
+          if (left !== null) this.entries.set((left.value as FileEntry).id, left.value as FileEntry)
+          else if (right !== null) this.entries.delete((right.value as FileEntry).id)
+        } else if (key.startsWith('files-deleted/')) {
+          if (left !== null) gone.push(left.value as FileTombstone)
+        } else if (key.startsWith('access/')) {
+          if (left !== null && right === null) this.countAccess(key, 1)
+          else if (left === null && right !== null) this.countAccess(key, -1)
+        }
+      }
+    }
+    this.scannedVersion = version
     const me = this.ctx.localWriter()
-    for await (const e of view.createReadStream(KEYS.filesDeletedRange)) {
-      const gone = e.value as FileTombstone
-      if (this.cleared.has(gone.id)) continue
-      this.cleared.add(gone.id)
-      if (gone.writer === me) await this.drives.removeOwn(gone.path).catch(noop)
-      else await this.drives.clear(gone.blobs, gone.blob).catch(noop)
+    for (const tombstone of gone) {
+      if (this.cleared.has(tombstone.id)) continue
+      this.cleared.add(tombstone.id)
+      if (tombstone.writer === me) await this.drives.removeOwn(tombstone.path).catch(noop)
+      else await this.drives.clear(tombstone.blobs, tombstone.blob).catch(noop)
     }
     let count = 0
-    for await (const e of view.createReadStream(KEYS.filesRange)) {
-      const entry = e.value as FileEntry
+    for (const entry of [...this.entries.values()]) {
       if (!this.expired(entry)) { count++; continue }
       if (entry.writer === me && !this.expiring.has(entry.id)) {
         this.expiring.add(entry.id)
         await this.ctx.append({ type: 'file.delete', v: 1, at: this.ctx.clock.now(), id: entry.id, by: entry.by, reason: 'expired' }).catch(() => this.expiring.delete(entry.id))
-      } else if (entry.writer !== me) {
+      } else if (entry.writer !== me && !this.cleared.has(entry.id)) {
+        this.cleared.add(entry.id)
         await this.drives.clear(entry.blobs, entry.blob).catch(noop)
       }
     }
-    const accessCounts = new Map<string, number>()
-    for await (const e of view.createReadStream(KEYS.accessesRange)) {
-      const id = e.key.slice('access/'.length, 'access/'.length + 32)
-      accessCounts.set(id, (accessCounts.get(id) ?? 0) + 1)
-    }
-    this.accessCounts = accessCounts
     this.count = count
     this.emit('files', count)
+  }
+
+  private countAccess (key: string, delta: number): void {
+    const id = key.slice('access/'.length, 'access/'.length + 32)
+    const n = (this.accessCounts.get(id) ?? 0) + delta
+    if (n > 0) this.accessCounts.set(id, n)
+    else this.accessCounts.delete(id)
   }
 
   async close (): Promise<void> {

@@ -21,6 +21,8 @@ export const KEYS = {
   filesDeletedRange: { gt: 'files-deleted/', lt: 'files-deleted0' },
   access: (id: string, writer: string, at: number) => `access/${id}/${at.toString().padStart(15, '0')}/${writer}`,
   accessesRange: { gt: 'access/', lt: 'access0' },
+  /** access/, files-deleted/ and files/ together: nothing else sorts between them */
+  fileKeysRange: { gt: 'access/', lt: 'files0' },
   accessRange: (id: string) => ({ gt: `access/${id}/`, lt: `access/${id}0` })
 } as const
 
