@@ -196,7 +196,8 @@ export class MeshFiles extends EventEmitter {
       await fs.promises.rm(temp, { force: true })
       throw fetchError(err, entry, stored)
     }
-    await this.ctx.append({ type: 'file.access', v: 1, at: this.ctx.clock.now(), id, by: opts.by })
+    // the file is in place: the caller need not wait for the access to be recorded in the log
+    this.ctx.append({ type: 'file.access', v: 1, at: this.ctx.clock.now(), id, by: opts.by }).catch(noop)
     return { id, path: target, bytes: written, hash: entry.hash }
   }
 
