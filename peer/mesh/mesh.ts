@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events'
 import Autobase from 'autobase'
 import type Corestore from 'corestore'
 import { apply, type OwnerRecord, type StateEntry, type MemoryEntry } from './apply.js'
-import { MemoryIndex, type RecallHit } from './memory-index.js'
+import type { MemoryIndex, RecallHit } from './memory-index.js'
+import { MemorySync } from './memory-sync.js'
 import { openView, KEYS, type View } from './view.js'
 import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
 import { signMemberRemove, checkStateValue, stateKey, memoryContent, memoryTags } from '../../protocol/ops.js'
@@ -29,6 +30,12 @@ export interface MeshIdentity {
   label: string
 }
 
+export interface MeshOptions {
+  /** file of the memory index snapshot (the daemon's mesh folder); null: rebuilt at every start */
+  memorySnapshot?: string | null
+  log?: (line: string) => void
+}
+
 export class Mesh extends EventEmitter {
   readonly config: MeshConfig
   readonly base: Autobase<unknown, View>
@@ -39,18 +46,21 @@ export class Mesh extends EventEmitter {
   private ownerRecord: OwnerRecord | null = null
   /** key -> JSON of the entry, as of the last refresh; null until the first one (which notifies nothing) */
   private stateSeen: Map<string, string> | null = null
-  readonly memory = new MemoryIndex()
-  /** view version the memory index reflects; null before the first full scan */
-  private memoryVersion: number | null = null
-  private viewTruncated = false
+  private readonly memorySync: MemorySync
+  private memoryLoading: Promise<void> | null = null
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
   closed = false
 
-  constructor (store: Corestore, config: MeshConfig, identity: MeshIdentity) {
+  constructor (store: Corestore, config: MeshConfig, identity: MeshIdentity, opts: MeshOptions = {}) {
     super()
     this.config = config
     this.identity = identity
+    this.memorySync = new MemorySync({
+      file: opts.memorySnapshot ?? null,
+      requestSync: () => { this.refresh().catch(noop) },
+      log: opts.log
+    })
     this.base = new Autobase<unknown, View>(store.namespace(config.namespace), config.key === null ? null : fromHex(config.key), {
       open: openView,
       apply,
@@ -65,11 +75,28 @@ export class Mesh extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.base.ready()
-    this.base.view.core.on('truncate', () => { this.viewTruncated = true })
+    this.base.view.core.on('truncate', () => { this.memorySync.viewTruncated() })
     // a restarted member is writable only once the base has re-read its local state (no network needed)
     await this.base.update()
     if (this.config.key === null) this.config.key = toHex(this.base.key)
     await this.refresh()
+    // the memory index loads (or is rebuilt) in the background: recall waits for it, nothing else does
+    this.memoryLoading = (async () => {
+      await this.memorySync.load(this.base.view)
+      await this.refresh()
+      this.emit('memory', this.memory.size)
+    })()
+    this.memoryLoading.catch(noop)
+  }
+
+  /** The memory index: empty until it has loaded (see memoryReady()). */
+  get memory (): MemoryIndex {
+    return this.memorySync.index
+  }
+
+  /** Resolves once the memory index reflects the view (loaded from the snapshot or rebuilt). */
+  async memoryReady (): Promise<void> {
+    await this.memoryLoading
   }
 
   get name (): string { return this.config.name }
@@ -151,33 +178,9 @@ export class Mesh extends EventEmitter {
   /** How many state entries (not deleted) the view held at the last refresh. */
   stateCount = 0
 
-  /**
-   * Keeps the search index in step with the view's memory entries: only what changed since the last
-   * look (a diff of the view's versions), or a full scan at start and after the view was truncated
-   * (autobase reorders the log when writes arrive out of order).
-   */
   private async readMemory (): Promise<void> {
     if (this.closed) return
-    const view = this.base.view
-    const version = view.version
-    const before = this.memory.size
-    if (this.memoryVersion === null || this.viewTruncated || version < this.memoryVersion) {
-      this.viewTruncated = false
-      const present = new Set<string>()
-      for await (const e of view.createReadStream(KEYS.memoryRange)) {
-        const entry = e.value as MemoryEntry
-        present.add(entry.id)
-        this.memory.add(entry)
-      }
-      for (const id of this.memory.ids()) if (!present.has(id)) this.memory.remove(id)
-    } else if (version > this.memoryVersion) {
-      for await (const { left, right } of view.createDiffStream(this.memoryVersion, KEYS.memoryRange)) {
-        if (left !== null) this.memory.add(left.value as MemoryEntry)
-        else if (right !== null) this.memory.remove((right.value as MemoryEntry).id)
-      }
-    }
-    this.memoryVersion = version
-    if (this.memory.size !== before) this.emit('memory', this.memory.size)
+    if (await this.memorySync.sync(this.base.view)) this.emit('memory', this.memory.size)
   }
 
   async remember (content: string, tags: string[], by: Author): Promise<MemoryEntry> {
@@ -190,8 +193,9 @@ export class Mesh extends EventEmitter {
     return node.value as MemoryEntry
   }
 
-  recall (query: string, limit: number, tags: string[] = []): RecallHit[] {
+  async recall (query: string, limit: number, tags: string[] = []): Promise<RecallHit[]> {
     if (query.trim() === '') throw MeshError.BAD_INPUT('query', 'must not be empty')
+    await this.memoryReady()
     return this.memory.recall(query, limit, tags)
   }
 
@@ -305,6 +309,10 @@ export class Mesh extends EventEmitter {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.memorySync.close()
+    await this.memoryLoading?.catch(noop)
+    while (this.refreshing !== null) await this.refreshing.catch(noop)
+    await this.memorySync.save(this.base.view).catch(noop) // changes since the last save; failures are logged
     await this.base.close()
   }
 }

@@ -1,0 +1,79 @@
+// The memory index snapshot: a restarted daemon starts from it and diffs the view forward; a
+// snapshot it cannot trust is ignored and the index rebuilt from the view.
+import fs from 'node:fs'
+import path from 'node:path'
+import test from 'brittle'
+import { Member } from './helpers/cli.js'
+import { homePaths, meshDir } from '../peer/daemon/home.js'
+
+interface Hit { id: string }
+
+function snapshotFile (m: Member): string {
+  const [config] = JSON.parse(fs.readFileSync(homePaths(m.home).meshes, 'utf-8')) as Array<{ namespace: string }>
+  return path.join(meshDir(homePaths(m.home), config.namespace), 'memory-index.json')
+}
+
+function logLines (m: Member, pattern: RegExp): number {
+  return fs.readFileSync(homePaths(m.home).log, 'utf-8').split('\n').filter((l) => pattern.test(l)).length
+}
+
+async function remember (m: Member, content: string): Promise<string> {
+  const res = await m.run('memory', 'remember', content)
+  if (res.code !== 0) throw new Error(res.stderr)
+  return res.stdout.trim()
+}
+
+async function recalled (m: Member, query: string): Promise<string[]> {
+  return (await m.json<Hit[]>('memory', 'recall', query)).map((h) => h.id)
+}
+
+test('a restarted daemon starts from the snapshot, diffs the view forward, and forgotten entries stay forgotten', { timeout: 120_000 }, async (t) => {
+  const alice = new Member(t, 'alice')
+  await alice.json('create', 'team')
+  const gone = await remember(alice, 'The staging database password rotates every Monday.')
+  const kept = await remember(alice, 'The staging cluster runs in eu-west, the canary in us-east.')
+  await alice.run('memory', 'forget', gone)
+  t.is((await alice.run('daemon', 'stop')).code, 0, 'the daemon stops')
+
+  const saved = JSON.parse(fs.readFileSync(snapshotFile(alice), 'utf-8')) as { format: number, index: { entries: Hit[] } }
+  t.is(saved.format, 1, 'the daemon saved a snapshot when it stopped')
+  t.alike(saved.index.entries.map((e) => e.id), [kept], 'holding the remembered entry, not the forgotten one')
+
+  await alice.run('daemon', 'start')
+  t.alike(await recalled(alice, 'staging'), [kept], 'after the restart recall finds the kept entry only')
+  t.is(logLines(alice, /memory index loaded from the snapshot: 1 entries/), 1, 'from the snapshot')
+
+  // changes after the last save reach the index by the diff from the snapshot's version
+  const later = await remember(alice, 'The staging deploy freezes on Fridays.')
+  await alice.run('memory', 'forget', kept)
+  process.kill(alice.pid() ?? 0, 'SIGKILL') // no save on the way out
+  await alice.run('daemon', 'start')
+  t.alike(await recalled(alice, 'staging'), [later], 'the entry remembered since is found; the one forgotten since is not')
+  t.is(logLines(alice, /memory index loaded from the snapshot/), 2, 'again from the (older) snapshot')
+})
+
+test('a corrupt, foreign or too new snapshot is ignored and the index rebuilt from the view', { timeout: 120_000 }, async (t) => {
+  const alice = new Member(t, 'alice')
+  await alice.json('create', 'team')
+  const id = await remember(alice, 'Rotate the signing keys before the release branch is cut.')
+  t.is((await alice.run('daemon', 'stop')).code, 0, 'the daemon stops')
+  const file = snapshotFile(alice)
+  const good = JSON.parse(fs.readFileSync(file, 'utf-8')) as { version: number, treeHash: string }
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['corrupt', '{"format":1,"version":3,"treeH', /memory snapshot ignored/],
+    ['of another format', JSON.stringify({ ...good, format: 999 }), /memory snapshot ignored \(format 999/],
+    ['past the view', JSON.stringify({ ...good, version: good.version + 1000 }), /memory snapshot is at version \d+, the view at \d+: rebuilding/],
+    ['of another history', JSON.stringify({ ...good, treeHash: 'ab'.repeat(32) }), /memory snapshot is of another history/]
+  ]
+  for (const [what, text, logged] of cases) {
+    fs.writeFileSync(file, text)
+    await alice.run('daemon', 'start')
+    t.alike(await recalled(alice, 'signing keys'), [id], `${what}: recall still finds the entry`)
+    t.is(logLines(alice, logged), 1, `${what}: the daemon logged why it rebuilt`)
+    t.is((await alice.run('daemon', 'stop')).code, 0, `${what}: the daemon stops`)
+  }
+  t.is(logLines(alice, /memory index loaded from the snapshot/), 0, 'no untrusted snapshot was used')
+  const resaved = JSON.parse(fs.readFileSync(file, 'utf-8')) as { format: number, version: number }
+  t.alike([resaved.format, resaved.version], [1, good.version], 'the rebuilt index was saved over it')
+})
