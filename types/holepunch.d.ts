@@ -201,6 +201,7 @@ declare module 'hyperbee' {
     del (key: string): Promise<void>
     get (key: string): Promise<BeeNode<V> | null>
     flush (): Promise<void>
+    close (): Promise<void>
   }
   export default class Hyperbee<V = unknown> {
     constructor (core: unknown, opts?: { keyEncoding?: string, valueEncoding?: string, extension?: boolean })

@@ -5,6 +5,7 @@ import type Corestore from 'corestore'
 import { apply, type OwnerRecord, type StateEntry, type MemoryEntry } from './apply.js'
 import type { MemoryIndex, RecallHit } from './memory-index.js'
 import { MemorySync } from './memory-sync.js'
+import { StateSync } from './state-sync.js'
 import { openView, KEYS, type View } from './view.js'
 import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
 import { signMemberRemove, checkStateValue, stateKey, memoryContent, memoryTags } from '../../protocol/ops.js'
@@ -12,6 +13,9 @@ import { randomBytes } from '../../protocol/crypto.js'
 import { parse } from '../../protocol/schema.js'
 import { fromHex, toHex, meshTopic, type KeyPair } from '../../protocol/crypto.js'
 import { MeshError } from '../../protocol/errors.js'
+
+/** most ops appended at once */
+const MAX_BATCH = 256
 
 export interface MeshConfig {
   name: string
@@ -44,8 +48,7 @@ export class Mesh extends EventEmitter {
   private memberSwarmKeys = new Set<string>()
   private removedSwarmKeys = new Set<string>()
   private ownerRecord: OwnerRecord | null = null
-  /** key -> JSON of the entry, as of the last refresh; null until the first one (which notifies nothing) */
-  private stateSeen: Map<string, string> | null = null
+  private readonly stateSync = new StateSync()
   private readonly memorySync: MemorySync
   private memoryLoading: Promise<void> | null = null
   private refreshing: Promise<void> | null = null
@@ -75,7 +78,7 @@ export class Mesh extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.base.ready()
-    this.base.view.core.on('truncate', () => { this.memorySync.viewTruncated() })
+    this.base.view.core.on('truncate', () => { this.memorySync.viewTruncated(); this.stateSync.viewTruncated() })
     // a restarted member is writable only once the base has re-read its local state (no network needed)
     await this.base.update()
     if (this.config.key === null) this.config.key = toHex(this.base.key)
@@ -158,25 +161,16 @@ export class Mesh extends EventEmitter {
     if ([...this.memberSwarmKeys].sort().join() !== before) this.emit('members', members)
   }
 
-  /** Emits 'state' (key, entry or null) for every entry that changed since the last look. */
+  /** Emits 'state' (key, entry) for every entry that changed since the last look. */
   private async readState (): Promise<void> {
     if (this.closed) return
-    const now = new Map<string, string>()
-    const entries = new Map<string, StateEntry>()
-    for await (const e of this.base.view.createReadStream(KEYS.stateRange())) {
-      const entry = e.value as StateEntry
-      now.set(entry.key, JSON.stringify(entry))
-      entries.set(entry.key, entry)
-    }
-    const before = this.stateSeen
-    this.stateSeen = now
-    this.stateCount = [...entries.values()].filter((e) => e.deleted !== true).length
-    if (before === null) return
-    for (const [key, json] of now) if (before.get(key) !== json) this.emit('state', key, entries.get(key))
+    await this.stateSync.sync(this.base.view, (key, entry) => this.emit('state', key, entry))
   }
 
   /** How many state entries (not deleted) the view held at the last refresh. */
-  stateCount = 0
+  get stateCount (): number {
+    return this.stateSync.count
+  }
 
   private async readMemory (): Promise<void> {
     if (this.closed) return
@@ -242,12 +236,39 @@ export class Mesh extends EventEmitter {
     return out
   }
 
-  /** Appends an op of ours and waits until the local view has applied it. */
+  /**
+   * Appends an op of ours and waits until the local view has applied it. Ops appended while a batch
+   * is on its way wait for it and then go together: one base.append of an array, one update, one refresh.
+   */
   private async append (op: object): Promise<void> {
     if (!this.base.writable) throw MeshError.NOT_A_MEMBER('this daemon cannot write to the mesh (it was removed, or is not admitted yet)')
-    await this.base.append(op)
-    await this.base.update()
-    await this.refresh()
+    return await new Promise<void>((resolve, reject) => {
+      this.appendQueue.push({ op, resolve, reject })
+      if (!this.appending) this.flushAppends().catch(noop)
+    })
+  }
+
+  private readonly appendQueue: Array<{ op: object, resolve: () => void, reject: (err: Error) => void }> = []
+  private appending = false
+
+  private async flushAppends (): Promise<void> {
+    this.appending = true
+    try {
+      while (this.appendQueue.length > 0) {
+        const batch = this.appendQueue.splice(0, MAX_BATCH)
+        try {
+          if (this.closed) throw new MeshError('INTERNAL', 'the mesh was closed before the write was appended')
+          await this.base.append(batch.length === 1 ? batch[0].op : batch.map((b) => b.op))
+          await this.base.update()
+          await this.refresh()
+          for (const b of batch) b.resolve()
+        } catch (err) {
+          for (const b of batch) b.reject(err as Error)
+        }
+      }
+    } finally {
+      this.appending = false
+    }
   }
 
   /** The owner's genesis op. */
