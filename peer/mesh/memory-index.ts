@@ -1,16 +1,13 @@
 // The daemon's ranked, fuzzy, prefix search over a mesh's memory entries (MiniSearch), kept in step
-// with the view: entries are added and removed as the view changes, from any writer. It serializes
-// to a plain object (the MiniSearch index and the entries) for the snapshot a daemon starts from.
+// with the view: entries are added and removed as the view changes, from any writer. Its parts (the
+// entries and the MiniSearch index) are what the snapshot a daemon starts from holds.
 import MiniSearch, { type Options } from 'minisearch'
 import type { MemoryEntry } from './apply.js'
 import { Scorer } from './memory-recall.js'
 
 export interface RecallHit { id: string, content: string, tags: string[], by: MemoryEntry['by'], at: number, score: number }
 
-interface Doc { id: string, content: string, tags: string }
-
-/** What toJSON() gives and fromJSON() takes. */
-export interface MemoryIndexJSON { entries: MemoryEntry[], search: unknown }
+export interface Doc { id: string, content: string, tags: string }
 
 const FIELDS = ['content', 'tags']
 /** by field id (the order of FIELDS): tags weigh twice as much */
@@ -22,24 +19,28 @@ export class MemoryIndex {
   private readonly entries: Map<string, MemoryEntry>
   private readonly scorer = new Scorer(BOOST)
 
-  constructor (search = new MiniSearch<Doc>(OPTIONS), entries = new Map<string, MemoryEntry>()) {
+  constructor (search = MemoryIndex.emptySearch(), entries = new Map<string, MemoryEntry>()) {
     this.search = search
     this.entries = entries
     this.scorer.reset(search)
   }
 
-  /** Throws if `json` is not an index this version wrote, or does not agree with itself. */
-  static async fromJSON (json: MemoryIndexJSON): Promise<MemoryIndex> {
-    if (!Array.isArray(json.entries) || typeof json.search !== 'object' || json.search === null) throw new Error('not a memory index')
-    const search = await MiniSearch.loadJSAsync<Doc>(json.search as Parameters<typeof MiniSearch.loadJS>[0], OPTIONS)
-    const entries = new Map<string, MemoryEntry>()
-    for (const e of json.entries) entries.set(e.id, e)
-    if (entries.size !== search.documentCount || !json.entries.every((e) => search.has(e.id))) throw new Error('the entries and the search index disagree')
-    return new MemoryIndex(search, entries)
+  /** A MiniSearch with this index's options (fields), empty. */
+  static emptySearch (): MiniSearch<Doc> {
+    return new MiniSearch<Doc>(OPTIONS)
   }
 
-  toJSON (): MemoryIndexJSON {
-    return { entries: [...this.entries.values()], search: this.search.toJSON() }
+  /** From saved parts; throws if the entries and the search index disagree. */
+  static fromParts (entries: MemoryEntry[], search: MiniSearch<Doc>): MemoryIndex {
+    const byId = new Map<string, MemoryEntry>()
+    for (const e of entries) byId.set(e.id, e)
+    if (byId.size !== search.documentCount || !entries.every((e) => search.has(e.id))) throw new Error('the entries and the search index disagree')
+    return new MemoryIndex(search, byId)
+  }
+
+  /** What a snapshot saves: serialize it before anything changes the index again. */
+  parts (): { entries: MemoryEntry[], search: MiniSearch<Doc> } {
+    return { entries: [...this.entries.values()], search: this.search }
   }
 
   get size (): number {

@@ -8,23 +8,7 @@
 // fuzzy variants are scored for the terms the index does not hold (a fragment or a typo), and for
 // every term only when the exact pass found fewer than `limit` entries.
 import MiniSearch from 'minisearch'
-
-type Postings = Map<number, Map<number, number>> // fieldId -> shortId -> term frequency
-interface TermMap {
-  get (term: string): Postings | undefined
-  atPrefix (prefix: string): Iterable<[string, Postings]>
-  fuzzyGet (term: string, maxDistance: number): Map<string, [Postings, number]>
-}
-/** The fields of a MiniSearch 7.2 instance this reads (none is written). */
-interface Internals {
-  _index: TermMap
-  _idToShortId: Map<string, number>
-  _fieldLength: Map<number, number[]>
-  _avgFieldLength: number[]
-  _documentIds: Map<number, string>
-  _documentCount: number
-  _nextId: number
-}
+import { internals, type Internals, type Postings } from './minisearch-internals.js'
 
 // MiniSearch's defaults, so scores keep their meaning
 const BM25 = { k: 1.2, b: 0.7, d: 0.5 }
@@ -61,21 +45,21 @@ export class Scorer {
 
   /** Call after search.add of the document `id`. */
   added<T> (search: MiniSearch<T>, id: string): void {
-    const ix = search as unknown as Internals
+    const ix = internals(search)
     const short = ix._idToShortId.get(id)
     if (short !== undefined) this.setLengths(short, ix._fieldLength.get(short))
   }
 
   /** Call before search.remove of the document `id`. */
   removing<T> (search: MiniSearch<T>, id: string): void {
-    const short = (search as unknown as Internals)._idToShortId.get(id)
+    const short = internals(search)._idToShortId.get(id)
     if (short !== undefined && short < this.lengths[0].length) for (const l of this.lengths) l[short] = 0
   }
 
   /** Call after the search index was replaced wholesale (loaded). */
   reset<T> (search: MiniSearch<T>): void {
     this.lengths = this.fieldBoost.map(() => new Float32Array(0))
-    for (const [short, lengths] of (search as unknown as Internals)._fieldLength) this.setLengths(short, lengths)
+    for (const [short, lengths] of internals(search)._fieldLength) this.setLengths(short, lengths)
   }
 
   private setLengths (short: number, lengths: number[] | undefined): void {
@@ -98,7 +82,7 @@ export class Scorer {
 
   /** The best `limit` documents for `query` that `accept` takes, best first. */
   recall<T> (search: MiniSearch<T>, query: string, limit: number, accept: (id: string) => boolean): Scored[] {
-    const ix = search as unknown as Internals
+    const ix = internals(search)
     const terms = Scorer.terms(query).slice(0, 256)
     if (terms.length === 0) return []
     this.grow(ix._nextId)
