@@ -69,6 +69,10 @@ test('a restarted daemon starts from the snapshot, diffs the view forward, and f
   await alice.run('daemon', 'start')
   t.alike(await recalled(alice, 'staging'), [later], 'the entry remembered since is found; the one forgotten since is not')
   t.is(logLines(alice, /memory index loaded from the snapshot/), 2, 'again from the (older) snapshot')
+
+  const folder = path.dirname(snapshotFile(alice))
+  t.is((await alice.run('leave', 'team', '--force')).code, 0, 'alice leaves the mesh')
+  t.absent(fs.existsSync(folder), 'and its snapshot (memories in the clear) goes with it')
 })
 
 test('a corrupt, foreign or too new snapshot is ignored and the index rebuilt from the view', { timeout: 120_000 }, async (t) => {
