@@ -31,7 +31,9 @@ export interface Scored { id: string, score: number }
 export class Scorer {
   private score = new Float64Array(0)
   private mask = new Uint32Array(0)
-  private touched: number[] = []
+  /** the documents scored so far, in touched[0..touchedCount) (each once: capacity as for score) */
+  private touched = new Int32Array(0)
+  private touchedCount = 0
   private readonly fieldBoost: number[]
   /** per field, by short id: the field's length in terms, +1 (0: no such document). A Map lookup per
    * posting (MiniSearch's _fieldLength) costs more than all the rest of the scoring together. */
@@ -98,8 +100,8 @@ export class Scorer {
       }
       return this.best(ix, accept, limit)
     } finally {
-      for (const doc of this.touched) { this.score[doc] = 0; this.mask[doc] = 0 }
-      this.touched = []
+      for (let i = 0; i < this.touchedCount; i++) { const doc = this.touched[i]; this.score[doc] = 0; this.mask[doc] = 0 }
+      this.touchedCount = 0
     }
   }
 
@@ -108,6 +110,7 @@ export class Scorer {
     const size = Math.max(n, this.score.length * 2, 1024)
     this.score = new Float64Array(size)
     this.mask = new Uint32Array(size)
+    this.touched = new Int32Array(size)
   }
 
   /** Prefix and fuzzy variants of one query term (never the term itself). */
@@ -139,21 +142,24 @@ export class Scorer {
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5))
       const avg = ix._avgFieldLength[fieldId]
       const { score, mask, touched } = this
+      let count = this.touchedCount
       const lengthOf = this.lengths[fieldId] ?? new Float32Array(0)
       freqs.forEach((tf, doc) => {
         const length = lengthOf[doc] - 1 // NaN past the end, -1 for a removed document
         if (!(length >= 0)) return
-        if (mask[doc] === 0) touched.push(doc)
+        if (mask[doc] === 0) touched[count++] = doc
         score[doc] += boost * idf * (BM25.d + tf * (BM25.k + 1) / (tf + BM25.k * (1 - BM25.b + BM25.b * length / avg)))
         mask[doc] |= bit
       })
+      this.touchedCount = count
     }
   }
 
   /** How many matched documents `accept` takes, counting up to `limit`. */
   private count (ix: Internals, accept: (id: string) => boolean, limit: number): number {
     let n = 0
-    for (const doc of this.touched) {
+    for (let i = 0; i < this.touchedCount; i++) {
+      const doc = this.touched[i]
       if (accept(ix._documentIds.get(doc) as string) && ++n >= limit) break
     }
     return n
@@ -162,7 +168,8 @@ export class Scorer {
   /** Top `limit` by score × number of query terms matched (MiniSearch's quality factor), via a min-heap. */
   private best (ix: Internals, accept: (id: string) => boolean, limit: number): Scored[] {
     const heap: Array<{ doc: number, score: number }> = []
-    for (const doc of this.touched) {
+    for (let i = 0; i < this.touchedCount; i++) {
+      const doc = this.touched[i]
       const score = this.score[doc] * Math.max(1, popcount(this.mask[doc] & ~SEEN))
       if (heap.length >= limit && score <= heap[0].score) continue
       if (!accept(ix._documentIds.get(doc) as string)) continue
