@@ -8,7 +8,7 @@ import Corestore from 'corestore'
 import { Mesh, type MeshConfig } from '../mesh/mesh.js'
 import { Network } from './network.js'
 import { IpcServer } from './ipc.js'
-import { homePaths, ensureHome, writeFileAtomic, readJson, type HomePaths } from './home.js'
+import { homePaths, ensureHome, writeFileAtomic, readJson, meshDir, type HomePaths } from './home.js'
 import { registerHandlers } from './handlers.js'
 import { registerSessionHandlers } from './session-handlers.js'
 import { MeshSessions } from './sessions.js'
@@ -135,7 +135,12 @@ export class Daemon extends EventEmitter {
    */
   async openMesh (config: MeshConfig, beforeAttach?: (mesh: Mesh, network: Network) => Promise<void>): Promise<Mesh> {
     if (config.relay.embedded) await this.startEmbeddedRelay()
-    const mesh = new Mesh(this.store, config, { signing: this.signing, swarmKey: this.swarmKeyPair.publicKey, label: this.label }, { clock: this.clock, maxFileBytes: this.maxFileBytes })
+    const mesh = new Mesh(this.store, config, { signing: this.signing, swarmKey: this.swarmKeyPair.publicKey, label: this.label }, {
+      memorySnapshot: path.join(meshDir(this.paths, config.namespace), 'memory-index.json'),
+      log: (line) => this.log(`${config.name}: ${line}`),
+      clock: this.clock,
+      maxFileBytes: this.maxFileBytes
+    })
     await mesh.ready()
     const network = await this.network(config.relay.addresses, fromHex(config.relay.publicKey))
     try {

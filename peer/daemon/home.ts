@@ -33,6 +33,11 @@ export function homePaths (root = homeDir()): HomePaths {
   }
 }
 
+/** A mesh's own folder (its memory index snapshot lives there), named for its corestore namespace. */
+export function meshDir (paths: HomePaths, namespace: string): string {
+  return path.join(paths.root, 'meshes', namespace)
+}
+
 export function ensureHome (paths: HomePaths): void {
   fs.mkdirSync(paths.root, { recursive: true, mode: 0o700 })
   fs.chmodSync(paths.root, 0o700)

@@ -1,4 +1,5 @@
 // Creating meshes, minting and redeeming invites, removing members, leaving.
+import fs from 'node:fs'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import Autobase from 'autobase'
@@ -6,6 +7,7 @@ import BlindPairing from 'blind-pairing'
 import type { PairedResult } from 'blind-pairing'
 import { createReceipt } from 'blind-pairing-core'
 import type { Daemon } from './daemon.js'
+import { meshDir } from './home.js'
 import type { Mesh, MeshConfig } from '../mesh/mesh.js'
 import { isLoopback, type Network } from './network.js'
 import { MeshError } from '../../protocol/errors.js'
@@ -251,6 +253,8 @@ export async function leaveMesh (daemon: Daemon, mesh: Mesh, force: boolean): Pr
   if (mesh.isOwner && !force) throw MeshError.BAD_INPUT('mesh', `you own ${mesh.name}: if you leave, nobody can invite or remove members any more. Pass --force to leave anyway`)
   await daemon.closeMesh(mesh)
   daemon.saveMeshes()
+  // the memory index snapshot holds the memories in the clear: it goes with the mesh
+  await fs.promises.rm(meshDir(daemon.paths, mesh.config.namespace), { recursive: true, force: true })
 }
 
 export type { Network }

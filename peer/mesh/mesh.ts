@@ -3,7 +3,9 @@ import { EventEmitter } from 'node:events'
 import Autobase from 'autobase'
 import type Corestore from 'corestore'
 import { apply, type OwnerRecord, type StateEntry, type MemoryEntry } from './apply.js'
-import { MemoryIndex, type RecallHit } from './memory-index.js'
+import type { MemoryIndex, RecallHit } from './memory-index.js'
+import { MemorySync } from './memory-sync.js'
+import { StateSync } from './state-sync.js'
 import { MeshFiles, type Clock } from './files.js'
 import { openView, KEYS, type View } from './view.js'
 import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
@@ -13,6 +15,9 @@ import { parse } from '../../protocol/schema.js'
 import { fromHex, toHex, meshTopic, driveEncryptionKey, type KeyPair } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
 import { MeshError } from '../../protocol/errors.js'
+
+/** most ops appended at once */
+const MAX_BATCH = 256
 
 export interface MeshConfig {
   name: string
@@ -32,6 +37,9 @@ export interface MeshIdentity {
 }
 
 export interface MeshOptions {
+  /** file of the memory index snapshot (the daemon's mesh folder); null: rebuilt at every start */
+  memorySnapshot?: string | null
+  log?: (line: string) => void
   clock?: Clock
   /** largest file this daemon shares */
   maxFileBytes?: number
@@ -45,12 +53,9 @@ export class Mesh extends EventEmitter {
   private memberSwarmKeys = new Set<string>()
   private removedSwarmKeys = new Set<string>()
   private ownerRecord: OwnerRecord | null = null
-  /** key -> JSON of the entry, as of the last refresh; null until the first one (which notifies nothing) */
-  private stateSeen: Map<string, string> | null = null
-  readonly memory = new MemoryIndex()
-  /** view version the memory index reflects; null before the first full scan */
-  private memoryVersion: number | null = null
-  private viewTruncated = false
+  private readonly stateSync = new StateSync()
+  private readonly memorySync: MemorySync
+  private memoryLoading: Promise<void> | null = null
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
   closed = false
@@ -61,6 +66,11 @@ export class Mesh extends EventEmitter {
     super()
     this.config = config
     this.identity = identity
+    this.memorySync = new MemorySync({
+      file: opts.memorySnapshot ?? null,
+      requestSync: () => { this.refresh().catch(noop) },
+      log: opts.log
+    })
     this.files = new MeshFiles(store.namespace(config.namespace).namespace('files'), driveEncryptionKey(fromHex(config.encryptionKey)), {
       view: () => this.base.view,
       append: async (op) => { await this.append(op) },
@@ -87,12 +97,29 @@ export class Mesh extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.base.ready()
-    this.base.view.core.on('truncate', () => { this.viewTruncated = true })
+    this.base.view.core.on('truncate', () => { this.memorySync.viewTruncated(); this.stateSync.viewTruncated() })
     // a restarted member is writable only once the base has re-read its local state (no network needed)
     await this.base.update()
     if (this.config.key === null) this.config.key = toHex(this.base.key)
     await this.refresh()
     await this.files.ready()
+    // the memory index loads (or is rebuilt) in the background: recall waits for it, nothing else does
+    this.memoryLoading = (async () => {
+      await this.memorySync.load(this.base.view)
+      await this.refresh()
+      this.emit('memory', this.memory.size)
+    })()
+    this.memoryLoading.catch(noop)
+  }
+
+  /** The memory index: empty until it has loaded (see memoryReady()). */
+  get memory (): MemoryIndex {
+    return this.memorySync.index
+  }
+
+  /** Resolves once the memory index reflects the view (loaded from the snapshot or rebuilt). */
+  async memoryReady (): Promise<void> {
+    await this.memoryLoading
   }
 
   get name (): string { return this.config.name }
@@ -156,53 +183,20 @@ export class Mesh extends EventEmitter {
     if ([...this.memberSwarmKeys].sort().join() !== before) this.emit('members', members)
   }
 
-  /** Emits 'state' (key, entry or null) for every entry that changed since the last look. */
+  /** Emits 'state' (key, entry) for every entry that changed since the last look. */
   private async readState (): Promise<void> {
     if (this.closed) return
-    const now = new Map<string, string>()
-    const entries = new Map<string, StateEntry>()
-    for await (const e of this.base.view.createReadStream(KEYS.stateRange())) {
-      const entry = e.value as StateEntry
-      now.set(entry.key, JSON.stringify(entry))
-      entries.set(entry.key, entry)
-    }
-    const before = this.stateSeen
-    this.stateSeen = now
-    this.stateCount = [...entries.values()].filter((e) => e.deleted !== true).length
-    if (before === null) return
-    for (const [key, json] of now) if (before.get(key) !== json) this.emit('state', key, entries.get(key))
+    await this.stateSync.sync(this.base.view, (key, entry) => this.emit('state', key, entry))
   }
 
   /** How many state entries (not deleted) the view held at the last refresh. */
-  stateCount = 0
+  get stateCount (): number {
+    return this.stateSync.count
+  }
 
-  /**
-   * Keeps the search index in step with the view's memory entries: only what changed since the last
-   * look (a diff of the view's versions), or a full scan at start and after the view was truncated
-   * (autobase reorders the log when writes arrive out of order).
-   */
   private async readMemory (): Promise<void> {
     if (this.closed) return
-    const view = this.base.view
-    const version = view.version
-    const before = this.memory.size
-    if (this.memoryVersion === null || this.viewTruncated || version < this.memoryVersion) {
-      this.viewTruncated = false
-      const present = new Set<string>()
-      for await (const e of view.createReadStream(KEYS.memoryRange)) {
-        const entry = e.value as MemoryEntry
-        present.add(entry.id)
-        this.memory.add(entry)
-      }
-      for (const id of this.memory.ids()) if (!present.has(id)) this.memory.remove(id)
-    } else if (version > this.memoryVersion) {
-      for await (const { left, right } of view.createDiffStream(this.memoryVersion, KEYS.memoryRange)) {
-        if (left !== null) this.memory.add(left.value as MemoryEntry)
-        else if (right !== null) this.memory.remove((right.value as MemoryEntry).id)
-      }
-    }
-    this.memoryVersion = version
-    if (this.memory.size !== before) this.emit('memory', this.memory.size)
+    if (await this.memorySync.sync(this.base.view)) this.emit('memory', this.memory.size)
   }
 
   async remember (content: string, tags: string[], by: Author): Promise<MemoryEntry> {
@@ -215,8 +209,9 @@ export class Mesh extends EventEmitter {
     return node.value as MemoryEntry
   }
 
-  recall (query: string, limit: number, tags: string[] = []): RecallHit[] {
+  async recall (query: string, limit: number, tags: string[] = []): Promise<RecallHit[]> {
     if (query.trim() === '') throw MeshError.BAD_INPUT('query', 'must not be empty')
+    await this.memoryReady()
     return this.memory.recall(query, limit, tags)
   }
 
@@ -263,12 +258,39 @@ export class Mesh extends EventEmitter {
     return out
   }
 
-  /** Appends an op of ours and waits until the local view has applied it. */
+  /**
+   * Appends an op of ours and waits until the local view has applied it. Ops appended while a batch
+   * is on its way wait for it and then go together: one base.append of an array, one update, one refresh.
+   */
   private async append (op: object): Promise<void> {
     if (!this.base.writable) throw MeshError.NOT_A_MEMBER('this daemon cannot write to the mesh (it was removed, or is not admitted yet)')
-    await this.base.append(op)
-    await this.base.update()
-    await this.refresh()
+    return await new Promise<void>((resolve, reject) => {
+      this.appendQueue.push({ op, resolve, reject })
+      if (!this.appending) this.flushAppends().catch(noop)
+    })
+  }
+
+  private readonly appendQueue: Array<{ op: object, resolve: () => void, reject: (err: Error) => void }> = []
+  private appending = false
+
+  private async flushAppends (): Promise<void> {
+    this.appending = true
+    try {
+      while (this.appendQueue.length > 0) {
+        const batch = this.appendQueue.splice(0, MAX_BATCH)
+        try {
+          if (this.closed) throw new MeshError('INTERNAL', 'the mesh was closed before the write was appended')
+          await this.base.append(batch.length === 1 ? batch[0].op : batch.map((b) => b.op))
+          await this.base.update()
+          await this.refresh()
+          for (const b of batch) b.resolve()
+        } catch (err) {
+          for (const b of batch) b.reject(err as Error)
+        }
+      }
+    } finally {
+      this.appending = false
+    }
   }
 
   /** The owner's genesis op. */
@@ -331,6 +353,10 @@ export class Mesh extends EventEmitter {
     if (this.closed) return
     this.closed = true
     await this.files.close()
+    this.memorySync.close()
+    await this.memoryLoading?.catch(noop)
+    while (this.refreshing !== null) await this.refreshing.catch(noop)
+    await this.memorySync.save(this.base.view).catch(noop) // changes since the last save; failures are logged
     await this.base.close()
   }
 }
