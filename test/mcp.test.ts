@@ -190,6 +190,7 @@ test('bad frames and oversize messages from a peer: refused, counted, the daemon
   await alice.wait({ members: 2, connected: 1 })
   const aliceKey = (await alice.json<{ swarmKey: string }>('status')).swarmKey
   await bob.stop()
+  await alice.wait({ connected: 0, timeoutMs: 60_000 }) // else the rogue's connection may replace bob's old one and close under it
 
   // a misbehaving daemon with a genuine member identity: bob's swarm key, from bob's own corestore
   const store = new Corestore(path.join(bob.home, 'store'))
