@@ -40,3 +40,26 @@ export function writeBenchResults (name: string, quick: boolean, loadBefore: num
   fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n')
   console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`)
 }
+
+/** Nearest-rank percentile of sorted samples (NaN when there are none). */
+export function percentile (sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
+}
+
+export interface Latency { n: number, p50: number, p99: number, mean: number, min: number, max: number }
+
+/** p50, p99, mean, min and max of samples, rounded to `decimals` places. */
+export function latency (samples: number[], decimals = 3): Latency {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const scale = 10 ** decimals
+  const r = (x: number): number => Math.round(x * scale) / scale
+  return {
+    n: sorted.length,
+    p50: r(percentile(sorted, 50)),
+    p99: r(percentile(sorted, 99)),
+    mean: r(sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length)),
+    min: r(sorted[0] ?? NaN),
+    max: r(sorted[sorted.length - 1] ?? NaN)
+  }
+}

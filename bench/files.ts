@@ -33,7 +33,7 @@ import { performance } from 'node:perf_hooks'
 import { joinedHomes, tmpDir, type Member } from '../test/helpers/cli.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
-import { Teardowns, writeBenchResults } from './common.js'
+import { Teardowns, writeBenchResults, latency, type Latency } from './common.js'
 
 const MiB = 1024 * 1024
 const GEN_CHUNK = 8 * MiB
@@ -66,26 +66,6 @@ function config (argv: string[]): Config {
 
 // -------------------------------------------------------------------------------------------------
 // figures
-
-function percentile (sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
-}
-
-interface Latency { n: number, p50: number, p99: number, mean: number, min: number, max: number }
-
-function latency (samples: number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b)
-  const r = (x: number): number => Math.round(x * 100) / 100
-  return {
-    n: sorted.length,
-    p50: r(percentile(sorted, 50)),
-    p99: r(percentile(sorted, 99)),
-    mean: r(sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length)),
-    min: r(sorted[0] ?? NaN),
-    max: r(sorted[sorted.length - 1] ?? NaN)
-  }
-}
 
 function mbps (bytes: number, ms: number): number {
   return Math.round(bytes / 1e6 / (ms / 1000) * 10) / 10
@@ -282,7 +262,7 @@ async function small (rig: Rig, n: number): Promise<SmallResult> {
     share.push(shareMs)
     visible.push(visibleMs)
   }
-  return { n, bytes: SMALL_BYTES, get: latency(get), again: latency(again), share: latency(share), visible: latency(visible) }
+  return { n, bytes: SMALL_BYTES, get: latency(get, 2), again: latency(again, 2), share: latency(share, 2), visible: latency(visible, 2) }
 }
 
 // -------------------------------------------------------------------------------------------------

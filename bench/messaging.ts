@@ -26,7 +26,7 @@ import { McpSession } from '../test/helpers/mcp.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
 import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { Teardowns, writeBenchResults } from './common.js'
+import { Teardowns, writeBenchResults, latency, type Latency } from './common.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const MESH = 'bench'
@@ -130,26 +130,6 @@ class Scope {
         try { await fn() } catch (err) { console.error(`teardown failed: ${(err as Error).message}`) }
       }))
     }
-  }
-}
-
-function percentile (sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
-}
-
-interface Latency { n: number, p50: number, p99: number, mean: number, min: number, max: number }
-
-function latency (samples: number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b)
-  const r = (x: number): number => Math.round(x * 1000) / 1000
-  return {
-    n: sorted.length,
-    p50: r(percentile(sorted, 50)),
-    p99: r(percentile(sorted, 99)),
-    mean: r(sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length)),
-    min: r(sorted[0] ?? NaN),
-    max: r(sorted[sorted.length - 1] ?? NaN)
   }
 }
 

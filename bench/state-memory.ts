@@ -59,7 +59,7 @@ import type { MemoryEntry, StateEntry } from '../peer/mesh/apply.js'
 import { keyPair, randomBytes, toHex, type KeyPair } from '../protocol/crypto.js'
 import { signInviteCert, encodeMemberKeys } from '../protocol/invite.js'
 import type { JoinOp, Author } from '../protocol/ops.js'
-import { Teardowns, writeBenchResults } from './common.js'
+import { Teardowns, writeBenchResults, latency, type Latency } from './common.js'
 
 const MESH = 'bench'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -151,26 +151,6 @@ function config (argv: string[]): Config {
 
 // -------------------------------------------------------------------------------------------------
 // rows, figures, output helpers
-
-function percentile (sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
-}
-
-interface Latency { n: number, p50: number, p99: number, mean: number, min: number, max: number }
-
-function latency (samples: number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b)
-  const r = (x: number): number => Math.round(x * 1000) / 1000
-  return {
-    n: sorted.length,
-    p50: r(percentile(sorted, 50)),
-    p99: r(percentile(sorted, 99)),
-    mean: r(sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length)),
-    min: r(sorted[0] ?? NaN),
-    max: r(sorted[sorted.length - 1] ?? NaN)
-  }
-}
 
 type Unit = 's' | 'ms' | 'ops/s' | 'MB'
 
