@@ -196,20 +196,12 @@ declare module 'corestore' {
 
 declare module 'hyperbee' {
   export interface BeeNode<V> { seq: number, key: string, value: V }
-  export interface BeeBatch<V> {
-    put (key: string, value: V): Promise<void>
-    del (key: string): Promise<void>
-    get (key: string): Promise<BeeNode<V> | null>
-    flush (): Promise<void>
-    close (): Promise<void>
-  }
   export default class Hyperbee<V = unknown> {
     constructor (core: unknown, opts?: { keyEncoding?: string, valueEncoding?: string, extension?: boolean })
     version: number
     get (key: string): Promise<BeeNode<V> | null>
     put (key: string, value: V): Promise<void>
     del (key: string): Promise<void>
-    batch (opts?: { update?: boolean }): BeeBatch<V>
     core: { on (event: 'truncate', fn: () => void): void, length: number, treeHash (length?: number): Promise<Buffer> }
     createReadStream (range?: { gt?: string, gte?: string, lt?: string, lte?: string }): AsyncIterable<BeeNode<V>>
     createDiffStream (version: number, range?: { gt?: string, gte?: string, lt?: string, lte?: string }): AsyncIterable<{ left: BeeNode<V> | null, right: BeeNode<V> | null }>
