@@ -20,7 +20,7 @@ function randomFile (dir: string, name: string, bytes: number): string {
   return file
 }
 
-test('share on one daemon, get on two others: identical bytes, accesses visible from any daemon', { timeout: 120_000 }, async (t) => {
+test('share on one daemon, get on two others (the second from the first, with the uploader offline): identical bytes, accesses visible', { timeout: 120_000 }, async (t) => {
   const [alice, bob, carol] = await joinedHomes(t, ['alice', 'bob', 'carol'])
   const dir = tmpDir(t)
   const src = randomFile(dir, 'design.pdf', 3 * 1024 * 1024 + 17)
@@ -39,16 +39,23 @@ test('share on one daemon, get on two others: identical bytes, accesses visible 
   const got = await reader.call('get_file', { id, save_to: path.join(dir, 'bob.pdf') })
   t.absent(got.isError, got.text)
   t.is(sha256(path.join(dir, 'bob.pdf')), sha256(src), 'bob\'s copy (through MCP) is identical')
+  await alice.wait({ accesses: { id, count: 1 } })
+  t.ok((await sharer.call('file_status', { id })).text.includes('reader on bob'), 'the uploader sees bob\'s access')
+
+  // the uploader goes offline: carol fetches it from bob, who has it
+  await sharer.close()
+  await alice.run('daemon', 'stop')
+  await carol.wait({ connected: 1 })
   const carolGot = await carol.ipc('files.get', { id, saveTo: path.join(dir, 'carol.pdf') })
-  t.is(carolGot.bytes, shared.size, 'carol fetched every byte')
+  t.is(carolGot.bytes, shared.size, 'carol fetched every byte with the uploader offline')
   t.is(sha256(path.join(dir, 'carol.pdf')), sha256(src), 'carol\'s copy is identical')
 
-  for (const m of [alice, bob, carol]) {
+  for (const m of [bob, carol]) {
     await m.wait({ accesses: { id, count: 2 } })
     const status = await m.ipc('files.status', { id })
     t.alike(status.accesses.map((a: { by: { member: string } }) => a.by.member).sort(), ['bob', 'carol'], `${m.label} sees who fetched it`)
   }
-  const viaMcp = await sharer.call('file_status', { id })
+  const viaMcp = await reader.call('file_status', { id })
   t.ok(viaMcp.text.includes('reader on bob') && viaMcp.text.includes('a person on carol'), 'file_status names who fetched it: ' + viaMcp.text)
 
   const again = await reader.call('get_file', { id, save_to: path.join(dir, 'bob.pdf') })
@@ -98,15 +105,24 @@ test('an attachment: its recipient reads it, a third member holding the blocks c
   t.absent(stored.includes(secret.subarray(0, 64)), 'but the blocks hold no plaintext')
   t.not(crypto.createHash('sha256').update(stored).digest('hex'), crypto.createHash('sha256').update(secret).digest('hex'))
 
+  // bob's daemon restarts (it holds the fetched blocks, but has not opened them since)
+  await rcpt.close()
+  await bob.run('daemon', 'stop')
+  t.is(await storedBlocks(bob.home, entry), entry.blob.blockLength, 'the recipient\'s store holds the fetched blocks')
+  t.is((await bob.run('daemon', 'start')).code, 0)
+  await bob.wait({ connected: 1, timeoutMs: 60_000 })
+
   // 24 h later (the clock moved on every running daemon): refused for everyone, blocks cleared
   for (const m of [alice, bob]) await m.ipc('clock.advance', { ms: 24 * 3600 * 1000 + 1000 })
-  const late = await rcpt.call('get_file', { id: att.id, save_to: path.join(dir, 'late.txt') })
-  t.ok(late.isError && late.text.includes('FILE_EXPIRED'), 'the recipient is refused after expiry: ' + late.text)
+  const late = await refusal(bob.ipc('files.get', { id: att.id, saveTo: path.join(dir, 'late.txt') }))
+  t.is(late?.code, 'FILE_EXPIRED', 'the recipient\'s machine is refused after expiry: ' + late?.message)
   t.is((await refusal(alice.ipc('files.get', { id: att.id, saveTo: path.join(dir, 'sender.txt') })))?.code, 'FILE_EXPIRED', 'the sender too')
   await alice.wait({ files: 0 })
   await bob.wait({ files: 0 })
   await alice.run('daemon', 'stop')
+  await bob.run('daemon', 'stop')
   t.is(await storedBlocks(alice.home, entry), 0, 'the uploader\'s blocks are cleared')
+  t.is(await storedBlocks(bob.home, entry), 0, 'and the recipient\'s copy too')
 })
 
 test('a 100 MB file completes, and survives its uploader being killed mid-transfer with no partial file at save_to', { timeout: 300_000 }, async (t) => {

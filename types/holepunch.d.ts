@@ -186,7 +186,7 @@ declare module 'corestore' {
   export default class Corestore {
     constructor (storage: string, opts?: { primaryKey?: Buffer, unsafe?: boolean })
     namespace (name: string): Corestore
-    get (opts: string | { name?: string, key?: Buffer, valueEncoding?: string, encryptionKey?: Buffer }): Core
+    get (opts: string | { name?: string, key?: Buffer, discoveryKey?: Buffer, valueEncoding?: string, encryptionKey?: Buffer }): Core
     replicate (stream: unknown): unknown
     createKeyPair (name: string): Promise<{ publicKey: Buffer, secretKey: Buffer }>
     ready (): Promise<void>

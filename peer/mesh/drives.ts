@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import Hyperdrive from 'hyperdrive'
 import Hyperblobs, { type BlobId } from 'hyperblobs'
 import type Corestore from 'corestore'
-import { fromHex, toHex } from '../../protocol/crypto.js'
+import { fromHex, toHex, discoveryKey } from '../../protocol/crypto.js'
 import { MeshError } from '../../protocol/errors.js'
 
 export interface Written { version: number, blob: BlobId }
@@ -70,11 +70,26 @@ export class MeshDrives {
     return this.blobs(blobsKey).createReadStream(blob, { wait: true, timeout: idleMs })
   }
 
-  /** Frees the local blocks of one file (ours or a cached copy of someone else's). */
+  /** Frees the local blocks of one file: ours, or a cached copy of someone else's if we hold one. */
   async clear (blobsKey: string, blob: BlobId): Promise<void> {
     const blobs = blobsKey === this.blobsKey ? this.blobs(null) : this.remote.get(blobsKey)
-    if (blobs === undefined) return
-    await blobs.clear(blob)
+    if (blobs !== undefined) {
+      await blobs.clear(blob)
+      return
+    }
+    // not opened since the daemon started: open it only if this store has it (no empty core is made)
+    const core = this.store.get({ discoveryKey: discoveryKey(fromHex(blobsKey)), encryptionKey: this.encryptionKey })
+    try {
+      await core.ready()
+    } catch {
+      await core.close().catch(noop)
+      return // STORAGE_EMPTY: never fetched here
+    }
+    try {
+      await new Hyperblobs(core).clear(blob)
+    } finally {
+      await core.close().catch(noop)
+    }
   }
 
   /** Removes a file of ours: the entry from our drive and its blocks from our store. */
