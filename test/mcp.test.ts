@@ -131,6 +131,32 @@ test('a message to a name that is offline is queued and delivered when it starts
   t.ok(unknown.text.includes('Online now: night-owl'), 'that lists who is online: ' + unknown.text)
 })
 
+test('time passing: a queued message expires after 24 h, and a peer silent for three heartbeats leaves the roster', { timeout: 120_000 }, async (t) => {
+  const [alice, bob] = await joinedHomes(t, ['alice', 'bob'], { CLAUDEMESH_TEST_CLOCK: '1' })
+  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
+  const first = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
+  await alice.wait({ sessions: 2 })
+  await first.close()
+  await alice.wait({ sessions: 1 })
+  const res = await sender.call('send_message', { to: 'night-owl', message: 'too late by a day' })
+  const id = messageId(res.text)
+  t.ok(/- night-owl: queued/.test((await sender.call('message_status', { id })).text), 'queued while night-owl is away')
+
+  await alice.ipc('clock.advance', { ms: 24 * 3600 * 1000 + 1000 })
+  t.ok(/- night-owl: expired/.test((await sender.call('message_status', { id })).text), 'expired 24 h later, and the sender can see it')
+  const back = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
+  await alice.wait({ peer: { name: 'night-owl' } })
+  const later = await sender.call('send_message', { to: 'night-owl', message: 'a fresh one' })
+  t.absent(later.isError, later.text)
+  await back.notification((n) => n.content === 'a fresh one')
+  t.is(back.count((n) => n.content === 'too late by a day'), 0, 'the expired message is never delivered')
+
+  // bob's heartbeats come every 30 s; 100 s with none of them on alice's clock: bob's session is gone
+  await alice.ipc('clock.advance', { ms: 100_000 })
+  await alice.wait({ sessions: 1 })
+  t.pass('a remote session whose heartbeats stop is dropped from the roster')
+})
+
 test('presence: summary, status, groups and roles are visible to others; a killed session vanishes', { timeout: 120_000 }, async (t) => {
   const { alice, bob } = await twoHomes(t)
   const watcher = await McpSession.start(t, alice.home, ['--name', 'watcher'])

@@ -152,7 +152,7 @@ export class Daemon extends EventEmitter {
     }
     this.meshes.set(config.name, mesh)
     const keys = new AttachmentKeys(path.join(this.paths.root, 'attachments'), mesh.keyHex, () => this.clock.now())
-    const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey, label: this.label }, keys)
+    const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey, label: this.label }, keys, () => this.clock.now())
     sessions.on('malformed', (key: string) => this.log(`closed the session channel of ${key.slice(0, 8)}: malformed frame`))
     this.sessions.set(mesh.keyHex, sessions)
     await network.addMesh(mesh)

@@ -1,4 +1,4 @@
-// IPC methods for files: share, get, list, status, delete; and the test clock. A session sees the
+// IPC methods for files: share, get, list, status, delete. A session sees the
 // mesh's shared files plus the attachments sent to it or by it; the CLI (this machine's user) sees
 // the attachments this daemon sent or received.
 import { z } from 'zod'
@@ -32,7 +32,6 @@ const ListParams = z.object({
   mesh: meshOpt
 })
 const IdParams = z.object({ id: fileId, mesh: meshOpt })
-const ClockParams = z.object({ ms: z.number().int().min(0, 'must not be negative').max(365 * 24 * 3600 * 1000) })
 
 export interface FileStatus { file: FileEntry, accesses: FileAccess[] }
 
@@ -86,15 +85,6 @@ export function registerFileHandlers (daemon: Daemon): void {
     if (!visible(c, entry)) throw forbidden(entry)
     await c.mesh.files.delete(p.id, c.by)
     return { id: p.id, name: entry.name, deleted: true }
-  })
-
-  ipc.handle('clock.advance', async (params) => {
-    if (!daemon.clock.adjustable) throw MeshError.BAD_INPUT('method', 'clock.advance is only for tests (start the daemon with CLAUDEMESH_TEST_CLOCK=1)')
-    const p = parse(ClockParams, params, 'clock')
-    const now = daemon.clock.advance(p.ms)
-    for (const mesh of daemon.meshes.values()) await mesh.files.onupdate()
-    for (const sessions of daemon.allSessions()) sessions.keys.prune()
-    return { now }
   })
 }
 

@@ -46,6 +46,7 @@ const WaitParams = z.object({
   peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional() }).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
 })
+const ClockParams = z.object({ ms: z.number().int().min(0, 'must not be negative').max(365 * 24 * 3600 * 1000, 'must be at most a year') })
 const LeaveParams = z.object({ mesh: z.string().min(1, 'must name the mesh to leave').max(LIMITS.meshName), force: z.boolean().default(false) })
 
 export function registerHandlers (daemon: Daemon): void {
@@ -163,6 +164,18 @@ export function registerHandlers (daemon: Daemon): void {
       })
     }
     return meshSummary(daemon, mesh)
+  })
+
+  ipc.handle('clock.advance', async (params) => {
+    if (!daemon.clock.adjustable) throw MeshError.BAD_INPUT('method', 'clock.advance is only for tests (start the daemon with CLAUDEMESH_TEST_CLOCK=1)')
+    const p = parse(ClockParams, params, 'clock')
+    const now = daemon.clock.advance(p.ms)
+    for (const mesh of daemon.meshes.values()) await mesh.files.onupdate()
+    for (const sessions of daemon.allSessions()) {
+      sessions.keys.prune()
+      sessions.tick() // presence and the offline queue expire on the moved clock
+    }
+    return { now }
   })
 
   ipc.handle('stop', async (_params, conn) => {

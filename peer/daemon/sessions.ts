@@ -70,8 +70,12 @@ export class MeshSessions extends EventEmitter {
 
   readonly keys: AttachmentKeys
 
-  constructor (mesh: Mesh, dir: string, self: { swarmKey: string, label: string }, keys: AttachmentKeys) {
+  /** the daemon's clock (tests move it to reach heartbeat and queue expiry) */
+  private readonly now: () => number
+
+  constructor (mesh: Mesh, dir: string, self: { swarmKey: string, label: string }, keys: AttachmentKeys, now: () => number = Date.now) {
     super()
+    this.now = now
     this.mesh = mesh
     this.self = self
     this.keys = keys
@@ -188,7 +192,7 @@ export class MeshSessions extends EventEmitter {
 
   private addRemote (peer: PeerChannel, info: SessionInfo): void {
     if (info.member !== peer.remoteKey) return // a daemon speaks only for its own sessions
-    this.remote.set(info.id, { info, peer, seen: Date.now() })
+    this.remote.set(info.id, { info, peer, seen: this.now() })
     this.learnName(info.name)
   }
 
@@ -196,9 +200,10 @@ export class MeshSessions extends EventEmitter {
     for (const peer of this.peers) peer.json.send(frame)
   }
 
-  private tick (): void {
+  /** Every heartbeat: presence out, silent remote sessions and expired queued messages dropped. */
+  tick (): void {
     this.broadcast({ t: 'presence', sessions: this.localInfos() })
-    const deadline = Date.now() - HEARTBEAT_MS * HEARTBEATS_MISSED
+    const deadline = this.now() - HEARTBEAT_MS * HEARTBEATS_MISSED
     let changed = false
     for (const [id, r] of this.remote) {
       if (r.seen < deadline) {
@@ -208,8 +213,8 @@ export class MeshSessions extends EventEmitter {
     }
     if (changed) this.emit('roster')
     this.expireOutbox()
-    // statuses are kept for a day, like the offline queue
-    for (const [id, out] of this.outgoing) if (out.createdAt < Date.now() - OFFLINE_TTL_MS) this.outgoing.delete(id)
+    // statuses outlive the offline queue by a day, so a sender can still see a message expire
+    for (const [id, out] of this.outgoing) if (out.createdAt < this.now() - 2 * OFFLINE_TTL_MS) this.outgoing.delete(id)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -226,7 +231,7 @@ export class MeshSessions extends EventEmitter {
   register (conn: IpcConnection, opts: { name: string, role: string, groups: Group[], cwd: string, channel: boolean, claudePid: number | null }): LocalSession {
     const id = toHex(keyPair().publicKey)
     const session: LocalSession = {
-      info: { id, name: opts.name, role: opts.role, groups: opts.groups, status: 'idle', summary: '', cwd: opts.cwd, member: this.self.swarmKey, label: this.self.label, since: Date.now() },
+      info: { id, name: opts.name, role: opts.role, groups: opts.groups, status: 'idle', summary: '', cwd: opts.cwd, member: this.self.swarmKey, label: this.self.label, since: this.now() },
       conn,
       channel: opts.channel,
       claudePid: opts.claudePid,
@@ -293,12 +298,12 @@ export class MeshSessions extends EventEmitter {
       group,
       priority,
       content,
-      at: Date.now(),
+      at: this.now(),
       ...(files === undefined ? {} : { files })
     }
     const out = this.track(frame, [...targets.values()].map((s) => ({ id: s.id, name: s.name, status: 'queued' as const })))
     for (const name of offlineNames) {
-      out.recipients.set(`queued:${name}`, { name, status: 'queued', at: Date.now() })
+      out.recipients.set(`queued:${name}`, { name, status: 'queued', at: this.now() })
       this.outbox.push({ frame, toName: name, expires: frame.at + OFFLINE_TTL_MS })
     }
     if (offlineNames.length > 0) this.save()
@@ -329,7 +334,7 @@ export class MeshSessions extends EventEmitter {
       out = { id: frame.id, from: frame.from.id, createdAt: frame.at, recipients: new Map() }
       this.outgoing.set(frame.id, out)
     }
-    for (const r of recipients) out.recipients.set(r.id, { name: r.name, status: r.status, at: Date.now() })
+    for (const r of recipients) out.recipients.set(r.id, { name: r.name, status: r.status, at: this.now() })
     return out
   }
 
@@ -424,7 +429,7 @@ export class MeshSessions extends EventEmitter {
     if (out === undefined || r === undefined) return
     if (r.status === 'delivered' || r.status === 'expired') return
     r.status = status
-    r.at = Date.now()
+    r.at = this.now()
     this.emit('status', id)
   }
 
@@ -460,7 +465,7 @@ export class MeshSessions extends EventEmitter {
     const keep: Queued[] = []
     for (const q of this.outbox) {
       const target = roster.find((s) => s.name === q.toName)
-      if (target === undefined || q.expires <= Date.now()) { keep.push(q); continue }
+      if (target === undefined || q.expires <= this.now()) { keep.push(q); continue }
       const out = this.outgoing.get(q.frame.id)
       out?.recipients.delete(`queued:${q.toName}`)
       this.track(q.frame, [{ id: target.id, name: target.name, status: 'queued' }])
@@ -474,7 +479,7 @@ export class MeshSessions extends EventEmitter {
   }
 
   private expireOutbox (): void {
-    const now = Date.now()
+    const now = this.now()
     const expired = this.outbox.filter((q) => q.expires <= now)
     if (expired.length === 0) return
     for (const q of expired) this.setStatus(q.frame.id, `queued:${q.toName}`, 'expired')
