@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { performance } from 'node:perf_hooks'
 
 /** The teardown interface the test helpers expect, run in `order` (then last-in, first-out). */
 export class Teardowns {
@@ -62,4 +63,49 @@ export function latency (samples: number[], decimals = 3): Latency {
     min: r(sorted[0] ?? NaN),
     max: r(sorted[sorted.length - 1] ?? NaN)
   }
+}
+
+export interface BenchRun {
+  /** the measurements: what they start registers its teardown on `t` */
+  measure (t: Teardowns): Promise<void>
+  /** prints and saves the figures (not after an interrupt) */
+  report (loadBefore: number[], wallMs: number): void
+  /** on Ctrl-C, before the teardowns: e.g. wait (briefly) for processes still starting */
+  interrupt? (): Promise<unknown>
+}
+
+/** A bench's main: measures, reports, and tears down what it started, also on an error or Ctrl-C. */
+export function runBench (run: BenchRun): void {
+  const main = async (): Promise<void> => {
+    const t = new Teardowns()
+    let interrupting = false
+    const interrupted = (signal: NodeJS.Signals): void => {
+      interrupting = true
+      console.error(`\n${signal}: tearing down`)
+      Promise.resolve(run.interrupt?.()).catch(() => {}).then(() => t.run()).finally(() => process.exit(130))
+    }
+    process.once('SIGINT', interrupted)
+    process.once('SIGTERM', interrupted)
+    const loadBefore = os.loadavg()
+    const began = performance.now()
+    try {
+      await run.measure(t).catch((err) => { if (!interrupting) throw err })
+      if (interrupting) return
+      run.report(loadBefore, performance.now() - began)
+    } finally {
+      if (!interrupting) await t.run()
+      process.off('SIGINT', interrupted)
+      process.off('SIGTERM', interrupted)
+    }
+  }
+  main().catch((err) => {
+    console.error(`bench failed: ${(err as Error).stack ?? String(err)}`)
+    process.exitCode = 1
+  })
+}
+
+/** "wall 12.3 s; load average before …, after …" */
+export function wallLine (loadBefore: number[], wallMs: number): string {
+  const load = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ')
+  return `wall ${(wallMs / 1000).toFixed(1)} s; load average before ${load(loadBefore)}, after ${load(os.loadavg())}`
 }

@@ -33,7 +33,7 @@ import { performance } from 'node:perf_hooks'
 import { joinedHomes, tmpDir, type Member } from '../test/helpers/cli.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
-import { Teardowns, writeBenchResults, latency, type Latency } from './common.js'
+import { writeBenchResults, latency, runBench, wallLine, type Latency, type Teardowns } from './common.js'
 
 const MiB = 1024 * 1024
 const GEN_CHUNK = 8 * MiB
@@ -300,35 +300,13 @@ function printTable (results: Results): void {
   }
 }
 
-async function main (): Promise<void> {
-  const cfg = config(process.argv.slice(2))
-  const t = new Teardowns()
-  let interrupting = false
-  const interrupted = (signal: NodeJS.Signals): void => {
-    interrupting = true
-    console.error(`\n${signal}: tearing down`)
-    t.run().finally(() => process.exit(130))
-  }
-  process.once('SIGINT', interrupted)
-  process.once('SIGTERM', interrupted)
-  const loadBefore = os.loadavg()
-  const began = performance.now()
-  const results: Results = { sizes: [], small: null }
-  try {
-    await bench(t, cfg, results).catch((err) => { if (!interrupting) throw err })
-    if (interrupting) return
+const cfg = config(process.argv.slice(2))
+const results: Results = { sizes: [], small: null }
+runBench({
+  measure: async (t) => { await bench(t, cfg, results) },
+  report: (loadBefore, wallMs) => {
     printTable(results)
-    const wall = performance.now() - began
-    console.log(`\nwall ${(wall / 1000).toFixed(1)} s; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
-    writeBenchResults('files', cfg.quick, loadBefore, wall, { targets: TARGETS, mbPerSecond: '10^6 bytes/s', ...results })
-  } finally {
-    if (!interrupting) await t.run()
-    process.off('SIGINT', interrupted)
-    process.off('SIGTERM', interrupted)
+    console.log(`\n${wallLine(loadBefore, wallMs)}`)
+    writeBenchResults('files', cfg.quick, loadBefore, wallMs, { targets: TARGETS, mbPerSecond: '10^6 bytes/s', ...results })
   }
-}
-
-main().catch((err) => {
-  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`)
-  process.exitCode = 1
 })

@@ -8,7 +8,7 @@ import os from 'node:os'
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { Member, startRelay, cli, tmpDir, type CliResult } from '../test/helpers/cli.js'
-import { Teardowns, writeBenchResults } from './common.js'
+import { writeBenchResults, runBench, wallLine, type Teardowns } from './common.js'
 
 const MESH = 'bench'
 
@@ -194,30 +194,13 @@ async function bench (t: Teardowns, runs: number): Promise<Array<[string, Stats]
   return rows
 }
 
-async function main (): Promise<void> {
-  const runs = parseRuns(process.argv.slice(2))
-  const t = new Teardowns()
-  const interrupted = (signal: NodeJS.Signals): void => {
-    console.error(`\n${signal}: tearing down`)
-    t.run().finally(() => process.exit(130))
-  }
-  process.once('SIGINT', interrupted)
-  process.once('SIGTERM', interrupted)
-  const loadBefore = os.loadavg()
-  const began = performance.now()
-  try {
-    const rows = await bench(t, runs)
+const runs = parseRuns(process.argv.slice(2))
+let rows: Array<[string, Stats]> = []
+runBench({
+  measure: async (t) => { rows = await bench(t, runs) },
+  report: (loadBefore, wallMs) => {
     printTable(rows)
-    console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
-    writeResults(runs, rows, loadBefore, performance.now() - began)
-  } finally {
-    await t.run()
-    process.off('SIGINT', interrupted)
-    process.off('SIGTERM', interrupted)
+    console.log(wallLine(loadBefore, wallMs))
+    writeResults(runs, rows, loadBefore, wallMs)
   }
-}
-
-main().catch((err) => {
-  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`)
-  process.exitCode = 1
 })

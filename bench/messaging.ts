@@ -15,7 +15,6 @@
 // (--quick: messaging-quick.json). Every process and temp folder it starts is torn down, even on error.
 import fs from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -26,7 +25,7 @@ import { McpSession } from '../test/helpers/mcp.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
 import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { Teardowns, writeBenchResults, latency, type Latency } from './common.js'
+import { writeBenchResults, latency, runBench, wallLine, type Latency, type Teardowns } from './common.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const MESH = 'bench'
@@ -789,38 +788,26 @@ async function bench (t: Teardowns, cfg: Config): Promise<void> {
   await benchFanout(section, members, cfg, relay, cfg.daemons)
 }
 
-async function main (): Promise<void> {
-  const argv = process.argv.slice(2)
-  const echoAt = argv.indexOf('--swarm-echo')
-  if (echoAt !== -1) return await swarmEchoMain(argv[echoAt + 1])
+const argv = process.argv.slice(2)
+const echoAt = argv.indexOf('--swarm-echo')
+if (echoAt !== -1) {
+  swarmEchoMain(argv[echoAt + 1]).catch((err) => {
+    console.error(`swarm echo failed: ${(err as Error).stack ?? String(err)}`)
+    process.exitCode = 1
+  })
+} else {
   const cfg = config(argv)
-  const t = new Teardowns()
-  const interrupted = (signal: NodeJS.Signals): void => {
-    interrupting = true
-    console.error(`\n${signal}: tearing down`)
-    const settled = Promise.allSettled([...starting])
-    const waited = Promise.race([settled, sleep(15_000)])
-    waited.then(() => Promise.all([...Scope.open].map((scope) => scope.run()))).then(() => t.run()).finally(() => process.exit(130))
-  }
-  process.once('SIGINT', interrupted)
-  process.once('SIGTERM', interrupted)
-  const loadBefore = os.loadavg()
-  const start = performance.now()
-  try {
-    await bench(t, cfg).catch((err) => { if (!interrupting) throw err })
-    if (interrupting) return
-    printTable(cfg)
-    const wall = performance.now() - start
-    console.log(`wall ${(wall / 1000).toFixed(1)} s; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
-    writeResults(cfg, loadBefore, wall)
-  } finally {
-    if (!interrupting) await t.run()
-    process.off('SIGINT', interrupted)
-    process.off('SIGTERM', interrupted)
-  }
+  runBench({
+    measure: async (t) => { await bench(t, cfg) },
+    report: (loadBefore, wallMs) => {
+      printTable(cfg)
+      console.log(wallLine(loadBefore, wallMs))
+      writeResults(cfg, loadBefore, wallMs)
+    },
+    interrupt: async () => {
+      interrupting = true
+      await Promise.race([Promise.allSettled([...starting]), sleep(15_000)])
+      await Promise.all([...Scope.open].map((scope) => scope.run()))
+    }
+  })
 }
-
-main().catch((err) => {
-  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`)
-  process.exitCode = 1
-})

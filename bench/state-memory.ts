@@ -59,7 +59,7 @@ import type { MemoryEntry, StateEntry } from '../peer/mesh/apply.js'
 import { keyPair, randomBytes, toHex, type KeyPair } from '../protocol/crypto.js'
 import { signInviteCert, encodeMemberKeys } from '../protocol/invite.js'
 import type { JoinOp, Author } from '../protocol/ops.js'
-import { Teardowns, writeBenchResults, latency, type Latency } from './common.js'
+import { Teardowns, writeBenchResults, latency, runBench, wallLine, type Latency } from './common.js'
 
 const MESH = 'bench'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -996,34 +996,16 @@ async function bench (t: Teardowns, cfg: Config): Promise<void> {
   }
 }
 
-async function main (): Promise<void> {
-  const cfg = config(process.argv.slice(2))
-  const t = new Teardowns()
-  const interrupted = (signal: NodeJS.Signals): void => {
-    interrupting = true
-    console.error(`\n${signal}: tearing down`)
-    const waited = Promise.race([Promise.allSettled([...starting]), sleep(15_000)])
-    waited.then(() => t.run()).finally(() => process.exit(130))
-  }
-  process.once('SIGINT', interrupted)
-  process.once('SIGTERM', interrupted)
-  const loadBefore = os.loadavg()
-  const start = performance.now()
-  try {
-    await bench(t, cfg).catch((err) => { if (!interrupting) throw err })
-    if (interrupting) return
+const cfg = config(process.argv.slice(2))
+runBench({
+  measure: async (t) => { await bench(t, cfg) },
+  report: (loadBefore, wallMs) => {
     printTable(cfg)
-    const wall = performance.now() - start
-    console.log(`wall ${(wall / 1000).toFixed(1)} s; load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
-    writeResults(cfg, loadBefore, wall)
-  } finally {
-    if (!interrupting) await t.run()
-    process.off('SIGINT', interrupted)
-    process.off('SIGTERM', interrupted)
+    console.log(wallLine(loadBefore, wallMs))
+    writeResults(cfg, loadBefore, wallMs)
+  },
+  interrupt: async () => {
+    interrupting = true
+    await Promise.race([Promise.allSettled([...starting]), sleep(15_000)])
   }
-}
-
-main().catch((err) => {
-  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`)
-  process.exitCode = 1
 })

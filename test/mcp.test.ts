@@ -21,6 +21,16 @@ async function twoHomes (t: T): Promise<{ alice: Member, bob: Member }> {
   return { alice, bob }
 }
 
+/** A session "sender" on alice, and "night-owl" on bob: seen by alice, then gone offline. */
+async function senderAndAbsentNightOwl (t: T, alice: Member, bob: Member): Promise<McpSession> {
+  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
+  const first = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
+  await alice.wait({ sessions: 2 })
+  await first.close()
+  await alice.wait({ sessions: 1 })
+  return sender
+}
+
 function statusOf (text: string, name: string): string {
   return new RegExp(`- ${name} \\([0-9a-f]{64}\\): (\\w+)`).exec(text)?.[1] ?? 'missing'
 }
@@ -109,11 +119,7 @@ test('priorities are applied by the recipient: next waits for idle, now cuts thr
 
 test('a message to a name that is offline is queued and delivered when it starts', { timeout: 120_000 }, async (t) => {
   const { alice, bob } = await twoHomes(t)
-  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
-  const first = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
-  await alice.wait({ sessions: 2 })
-  await first.close()
-  await alice.wait({ sessions: 1 })
+  const sender = await senderAndAbsentNightOwl(t, alice, bob)
 
   const res = await sender.call('send_message', { to: 'night-owl', message: 'see this when you are back' })
   t.absent(res.isError, res.text)
@@ -133,11 +139,7 @@ test('a message to a name that is offline is queued and delivered when it starts
 
 test('time passing: a queued message expires after 24 h, and a peer silent for three heartbeats leaves the roster', { timeout: 120_000 }, async (t) => {
   const [alice, bob] = await joinedHomes(t, ['alice', 'bob'], { CLAUDEMESH_TEST_CLOCK: '1' })
-  const sender = await McpSession.start(t, alice.home, ['--name', 'sender'])
-  const first = await McpSession.start(t, bob.home, ['--name', 'night-owl'])
-  await alice.wait({ sessions: 2 })
-  await first.close()
-  await alice.wait({ sessions: 1 })
+  const sender = await senderAndAbsentNightOwl(t, alice, bob)
   const res = await sender.call('send_message', { to: 'night-owl', message: 'too late by a day' })
   const id = messageId(res.text)
   t.ok(/- night-owl: queued/.test((await sender.call('message_status', { id })).text), 'queued while night-owl is away')
