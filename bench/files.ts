@@ -13,6 +13,8 @@
 //               (bytes / max(CPU of A, CPU of B, their sum / 2)): on a shared machine the wall figures
 //               follow the load, the ceiling much less.
 //               Then the file is deleted (A clears its blocks, B its cached copy) before the next run.
+//   baseline    the 100 MiB runs again between two more daemons started with CLAUDEMESH_TCP_LINKS=0,
+//               so replication goes over the swarm's UDP connection as it did before direct TCP links.
 //   floor       in the same run, the same bytes over a raw TCP loopback connection in this process:
 //               read the file, pipe it into the socket, the receiver writes it to a file and fsyncs.
 //   small       time to a fetched small file: N fresh 4 KiB files (default 30, after 3 of warm-up),
@@ -275,6 +277,14 @@ async function bench (t: Teardowns, cfg: Config, results: Results): Promise<void
   const rig: Rig = { a, b, ca: await client(t, a), cb: await client(t, b), dir: tmpDir(t, 'cm-bench-files-') }
   console.log('two daemons connected; throughput (share on A, get on B, raw TCP floor):')
   for (const { bytes, runs } of cfg.sizes) results.sizes.push(await throughput(rig, bytes, runs))
+  // the baseline in the same run: two more daemons with direct TCP links off (the swarm's UDP connection only)
+  const [ua, ub] = await joinedHomes(t, ['ua', 'ub'], { CLAUDEMESH_TCP_LINKS: '0' })
+  const udp: Rig = { a: ua, b: ub, ca: await client(t, ua), cb: await client(t, ub), dir: rig.dir }
+  console.log('baseline, TCP links off (UDP only):')
+  const base = await throughput(udp, cfg.sizes[0].bytes, cfg.sizes[0].runs)
+  results.sizes.push({ ...base, label: `${base.label}, UDP only` })
+  await ua.stop()
+  await ub.stop()
   console.log(`small files (${SMALL_BYTES} B, ${cfg.small} after ${SMALL_WARMUP} of warm-up):`)
   // the big files were deleted: the view holds none, so the count starts at 0 again
   results.small = await small(rig, cfg.small)

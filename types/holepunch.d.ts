@@ -348,3 +348,14 @@ declare module 'hyperdrive' {
     del (path: string): Promise<void>
   }
 }
+
+declare module '@hyperswarm/secret-stream' {
+  import { EventEmitter } from 'node:events'
+  export default class NoiseSecretStream extends EventEmitter {
+    constructor (isInitiator: boolean, rawStream: unknown, opts?: { keyPair?: { publicKey: Buffer, secretKey: Buffer }, remotePublicKey?: Buffer })
+    readonly remotePublicKey: Buffer | null
+    readonly opened: Promise<boolean>
+    readonly destroyed: boolean
+    destroy (err?: Error): void
+  }
+}

@@ -37,6 +37,8 @@ export interface DaemonOptions {
   maxFileBytes?: number
   /** lets tests move the clock over IPC (CLAUDEMESH_TEST_CLOCK=1) */
   adjustableClock?: boolean
+  /** replicate over direct TCP links where possible (default true; CLAUDEMESH_TCP_LINKS=0 turns it off) */
+  tcpLinks?: boolean
 }
 
 export { VERSION } from '../cli/version.js'
@@ -58,6 +60,7 @@ export class Daemon extends EventEmitter {
   closing: Promise<void> | null = null
   readonly clock: DaemonClock
   readonly maxFileBytes: number
+  private readonly tcpLinks: boolean
 
   constructor (opts: DaemonOptions = {}) {
     super()
@@ -67,6 +70,7 @@ export class Daemon extends EventEmitter {
     this.label = checkLabel(opts.label ?? this.settings.label ?? defaultLabel(), opts.label !== undefined ? 'CLAUDEMESH_LABEL' : 'settings.json label')
     this.maxFileBytes = checkMaxFileBytes(opts.maxFileBytes ?? this.settings.maxFileBytes ?? LIMITS.file, opts.maxFileBytes !== undefined ? 'CLAUDEMESH_MAX_FILE_BYTES' : 'settings.json maxFileBytes')
     this.clock = new DaemonClock(opts.adjustableClock === true)
+    this.tcpLinks = opts.tcpLinks !== false
     this.store = new Corestore(this.paths.store)
   }
 
@@ -102,7 +106,7 @@ export class Daemon extends EventEmitter {
     const id = Network.idFor(addresses, relayKey)
     let network = this.networks.get(id)
     if (network !== undefined) return network
-    network = new Network({ addresses, relayKey, keyPair: this.swarmKeyPair, store: this.store })
+    network = new Network({ addresses, relayKey, keyPair: this.swarmKeyPair, store: this.store, tcpLinks: this.tcpLinks })
     network.on('relay-error', (err: Error) => this.log(`relay: ${err.message}`))
     network.on('log', (line: string) => this.log(line))
     network.on('attach', (conn: NoiseSocket, mesh: Mesh, remoteKey: string) => { this.sessions.get(mesh.keyHex)?.attach(conn, remoteKey) })

@@ -35,6 +35,7 @@ const WaitParams = z.object({
   members: z.number().int().min(0).optional(),
   connected: z.number().int().min(0).optional(),
   refused: z.number().int().min(0).optional(),
+  refusedLinks: z.number().int().min(0).optional(),
   relay: z.boolean().optional(),
   sessions: z.number().int().min(0).optional(),
   malformed: z.number().int().min(0).optional(),
@@ -136,6 +137,7 @@ export function registerHandlers (daemon: Daemon): void {
       (p.members === undefined || mesh.members.length === p.members) &&
       (p.connected === undefined || network.connectedPeers(mesh).length === p.connected) &&
       (p.refused === undefined || network.refused.count >= p.refused) &&
+      (p.refusedLinks === undefined || network.refused.tcpLinks >= p.refusedLinks) &&
       (p.relay === undefined || network.relay.connected === p.relay) &&
       (p.sessions === undefined || daemon.sessionsOf(mesh).roster().length === p.sessions) &&
       (p.malformed === undefined || daemon.sessionsOf(mesh).counters.malformedFrames >= p.malformed) &&
@@ -196,7 +198,8 @@ function meshStatus (daemon: Daemon, mesh: Mesh): object {
     sessions: daemon.sessionsOf(mesh).roster().length,
     malformedFrames: daemon.sessionsOf(mesh).counters.malformedFrames,
     members: mesh.members.length,
-    refusedConnections: network.refused.count
+    refusedConnections: network.refused.count,
+    tcpLinks: { port: network.bulk.port, active: network.bulk.tcpLinks, refused: network.refused.tcpLinks }
   }
 }
 

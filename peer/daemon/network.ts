@@ -6,6 +6,7 @@ import type { KeyPair, NoiseSocket } from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import type { PeerInfo } from 'hyperswarm'
 import type Corestore from 'corestore'
+import { BulkLinks } from './bulk-link.js'
 import { RelayClient } from './relay-client.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { parseHostPort } from '../../protocol/invite.js'
@@ -21,6 +22,8 @@ export interface NetworkOptions {
   relayKey: Buffer
   keyPair: KeyPair
   store: Corestore
+  /** replicate over direct TCP links where both daemons can (default true) */
+  tcpLinks?: boolean
 }
 
 export function isLoopback (host: string): boolean {
@@ -32,7 +35,9 @@ export class Network extends EventEmitter {
   readonly addresses: string[]
   readonly relay: RelayClient
   readonly swarm: Hyperswarm
-  readonly refused = { count: 0 }
+  readonly bulk: BulkLinks
+  /** swarm connections refused by the firewall; TCP links refused (not a member with a connection) */
+  readonly refused = { count: 0, tcpLinks: 0 }
   private readonly store: Corestore
   private readonly meshes = new Map<string, Mesh>()
   /** meshKey -> swarm keys the relay vouches for (it paired them), with online flags */
@@ -42,6 +47,8 @@ export class Network extends EventEmitter {
   private rosterRefresh: NodeJS.Timeout | null = null
   /** connection -> keys of the meshes whose wakeup protocol runs on it */
   private readonly attached = new WeakMap<NoiseSocket, Set<string>>()
+  /** connection -> the stream its replication runs on (itself, or a direct TCP link) */
+  private readonly replicating = new WeakMap<NoiseSocket, unknown>()
 
   constructor (opts: NetworkOptions) {
     super()
@@ -59,6 +66,18 @@ export class Network extends EventEmitter {
       firewall: (remotePublicKey) => !this.allowed(toHex(remotePublicKey)),
       relayThrough: (force) => force ? opts.relayKey : null
     })
+    this.bulk = new BulkLinks({
+      host: opts.tcpLinks === false ? null : loopback ? '127.0.0.1' : '0.0.0.0',
+      keyPair: opts.keyPair,
+      store: opts.store,
+      allowed: (key) => this.allowed(key)
+    })
+    this.bulk.on('link', (key: string) => this.emit('log', `replicating with ${key.slice(0, 8)} over a direct TCP link`))
+    this.bulk.on('refused', (key: string) => {
+      this.refused.tcpLinks++
+      this.emit('log', `refused a TCP link from ${key.slice(0, 8)} (not a member with a swarm connection)`)
+      this.emit('refused')
+    })
     this.swarm.on('connection', (conn: NoiseSocket) => this.onconnection(conn))
     this.swarm.on('ban', (info: PeerInfo) => { this.onrefused(info) })
     this.relay = new RelayClient(dht, opts.keyPair, opts.relayKey, opts.addresses.join(', '))
@@ -74,6 +93,7 @@ export class Network extends EventEmitter {
 
   /** Connects to the relay. The swarm listens only once a mesh is added, so it never refuses a member it could not know yet. */
   async ready (): Promise<void> {
+    await this.bulk.ready()
     this.relay.start()
   }
 
@@ -222,14 +242,19 @@ export class Network extends EventEmitter {
   private attach (conn: NoiseSocket): void {
     let meshes = this.attached.get(conn)
     if (meshes === undefined) {
-      this.attached.set(conn, meshes = new Set())
-      this.store.replicate(conn)
+      const attached = meshes = new Set()
+      this.attached.set(conn, attached)
+      this.bulk.replicate(conn, (stream) => {
+        this.replicating.set(conn, stream)
+        for (const mesh of this.meshes.values()) if (attached.has(mesh.keyHex)) mesh.base.wakeupProtocol.addStream(stream)
+      })
     }
     const key = toHex(conn.remotePublicKey)
     for (const mesh of this.meshes.values()) {
       if (meshes.has(mesh.keyHex) || !this.memberOf(mesh, key)) continue
       meshes.add(mesh.keyHex)
-      mesh.base.wakeupProtocol.addStream(conn)
+      const stream = this.replicating.get(conn)
+      if (stream !== undefined) mesh.base.wakeupProtocol.addStream(stream)
       this.emit('attach', conn, mesh, key)
     }
   }
@@ -237,6 +262,7 @@ export class Network extends EventEmitter {
   async close (): Promise<void> {
     if (this.rosterRefresh !== null) clearTimeout(this.rosterRefresh)
     await this.relay.close()
+    await this.bulk.close()
     await this.swarm.destroy()
   }
 }
