@@ -44,10 +44,6 @@ export class MemorySync {
     this.truncated = true
   }
 
-  get isLoaded (): boolean {
-    return this.loaded
-  }
-
   /** Takes the snapshot if it can be trusted for `view`; afterwards sync() may run. */
   async load (view: View): Promise<void> {
     try {

@@ -18,7 +18,6 @@ export interface Internals {
   _documentIds: Map<number, string>
   _idToShortId: Map<string, number>
   _fieldLength: Map<number, number[]>
-  _storedFields: Map<number, unknown>
   _avgFieldLength: number[]
   _fieldIds: Record<string, number>
   _documentCount: number
