@@ -46,7 +46,8 @@ export class StateSync {
         const json = JSON.stringify(entry)
         const before = seen.get(entry.key)
         if (before === json) continue
-        if (before === undefined ? entry.deleted !== true : isLive(before) !== (entry.deleted !== true)) this.count += entry.deleted === true ? -1 : 1
+        const live = entry.deleted !== true
+        if (live !== (before !== undefined && isLive(before))) this.count += live ? 1 : -1
         seen.set(entry.key, json)
         entries.push(entry)
       }
