@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
+import type { CliResult } from '../test/helpers/cli.js'
 
 /** The teardown interface the test helpers expect, run in `order` (then last-in, first-out). */
 export class Teardowns {
@@ -108,4 +109,82 @@ export function runBench (run: BenchRun): void {
 export function wallLine (loadBefore: number[], wallMs: number): string {
   const load = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ')
   return `wall ${(wallMs / 1000).toFixed(1)} s; load average before ${load(loadBefore)}, after ${load(os.loadavg())}`
+}
+
+// -------------------------------------------------------------------------------------------------
+// small helpers the benches share
+
+/** A number for the tables: 3 decimals below 10, 2 below 100, else 1 ('-' when not finite). */
+export function fmt (x: number): string {
+  if (!Number.isFinite(x)) return '-'
+  return x < 10 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(1)
+}
+
+/** Throws unless the CLI run exited with 0. */
+export function check (res: CliResult, what: string): CliResult {
+  if (res.code !== 0) throw new Error(`${what} exited with ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`)
+  return res
+}
+
+export function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+export async function timed<T> (fn: () => Promise<T>): Promise<{ ms: number, value: T }> {
+  const start = performance.now()
+  const value = await fn()
+  return { ms: performance.now() - start, value }
+}
+
+/** Runs fn(0..n-1) with at most `window` in flight. */
+export async function pipeline (n: number, window: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++
+      await fn(i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(window, n) }, worker))
+}
+
+/** The median of samples (the mean of the middle two for an even count; unrounded). */
+export function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length / 2
+  return s.length % 2 === 1 ? s[Math.floor(mid)] : (s[mid - 1] + s[mid]) / 2
+}
+
+// -------------------------------------------------------------------------------------------------
+// CPU from /proc (Linux; NaN elsewhere)
+
+/** User + system clock ticks (USER_HZ 100) a process has used so far. */
+export function cpuTicks (pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12]) // utime + stime, fields 14 and 15
+  } catch {
+    return NaN
+  }
+}
+
+/** The summed cpuTicks of processes (skipping those gone or unknown). */
+export function cpuTicksOf (pids: Array<number | null>): number {
+  let total = 0
+  for (const pid of pids) if (pid !== null) { const t = cpuTicks(pid); if (Number.isFinite(t)) total += t }
+  return total
+}
+
+/** Busy and total jiffies of the whole machine (all cpus), from /proc/stat. */
+export function machineTicks (): { busy: number, total: number } {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf-8').split('\n')[0]
+    const v = line.trim().split(/\s+/).slice(1).map(Number)
+    const idle = v[3] + (v[4] ?? 0)
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0)
+    return { busy: total - idle, total }
+  } catch {
+    return { busy: NaN, total: NaN }
+  }
 }

@@ -35,7 +35,7 @@ import { performance } from 'node:perf_hooks'
 import { joinedHomes, tmpDir, type Member } from '../test/helpers/cli.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
-import { writeBenchResults, latency, runBench, wallLine, type Latency, type Teardowns } from './common.js'
+import { writeBenchResults, latency, runBench, wallLine, timed, median, cpuTicks, type Latency, type Teardowns } from './common.js'
 
 const MiB = 1024 * 1024
 const GEN_CHUNK = 8 * MiB
@@ -84,20 +84,8 @@ function range (xs: number[]): string {
   return lo === hi ? `${lo}` : `${lo}-${hi}`
 }
 
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length / 2
-  return s.length % 2 === 1 ? s[Math.floor(mid)] : (s[mid - 1] + s[mid]) / 2
-}
-
 // -------------------------------------------------------------------------------------------------
 // helpers
-
-async function timed<T> (fn: () => Promise<T>): Promise<{ ms: number, value: T }> {
-  const start = performance.now()
-  const value = await fn()
-  return { ms: performance.now() - start, value }
-}
 
 /** A file of random bytes; returns its sha256. */
 async function randomFile (file: string, bytes: number): Promise<string> {
@@ -125,13 +113,8 @@ async function sha256File (file: string): Promise<string> {
 /** User + system CPU seconds a process has used so far (Linux /proc), or null elsewhere. */
 function cpuSeconds (pid: number | null): number | null {
   if (pid === null) return null
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return null
-  }
+  const ticks = cpuTicks(pid)
+  return Number.isNaN(ticks) ? null : ticks / 100 // clock ticks, USER_HZ 100
 }
 
 function cpuDelta (before: number | null, after: number | null): number | null {

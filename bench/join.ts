@@ -7,44 +7,26 @@
 import os from 'node:os'
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
-import { Member, startRelay, cli, tmpDir, type CliResult } from '../test/helpers/cli.js'
-import { writeBenchResults, runBench, wallLine, type Teardowns } from './common.js'
+import { Member, startRelay, cli, tmpDir } from '../test/helpers/cli.js'
+import { writeBenchResults, runBench, wallLine, check, timed, median, percentile, type Teardowns } from './common.js'
 
 const MESH = 'bench'
 
 
 interface Stats { n: number, median: number, p95: number, min: number, max: number, mean: number, samples: number[] }
 
-/** Nearest-rank percentile of sorted samples. */
-function percentile (sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
-}
-
 function stats (samples: number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b)
   const round = (x: number): number => Math.round(x * 10) / 10
-  const mid = sorted.length / 2
-  const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2
   return {
     n: sorted.length,
-    median: round(median),
+    median: round(median(sorted)),
     p95: round(percentile(sorted, 95)),
     min: round(sorted[0]),
     max: round(sorted[sorted.length - 1]),
     mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
     samples: samples.map(round)
   }
-}
-
-async function timed<T> (fn: () => Promise<T>): Promise<{ ms: number, value: T }> {
-  const start = performance.now()
-  const value = await fn()
-  return { ms: performance.now() - start, value }
-}
-
-function check (res: CliResult, what: string): CliResult {
-  if (res.code !== 0) throw new Error(`${what} exited with ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`)
-  return res
 }
 
 /** Spawns a process and resolves with its exit code once it has exited. */

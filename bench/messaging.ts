@@ -13,19 +13,18 @@
 // latency and throughput (and the same through the daemon IPC without MCP); broadcast fan-out to 10
 // sessions; load tests 10 x 100 and 100 x 100; ten daemons. Writes bench/results/messaging.json
 // (--quick: messaging-quick.json). Every process and temp folder it starts is torn down, even on error.
-import fs from 'node:fs'
 import os from 'node:os'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import HyperDHT, { type NoiseSocket } from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
-import { Member, startRelay, tmpDir, type RelayProcess, type CliResult } from '../test/helpers/cli.js'
+import { Member, startRelay, tmpDir, type RelayProcess } from '../test/helpers/cli.js'
 import { McpSession } from '../test/helpers/mcp.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
 import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { writeBenchResults, latency, runBench, wallLine, type Latency, type Teardowns } from './common.js'
+import { writeBenchResults, latency, runBench, wallLine, fmt, check, sleep, pipeline, cpuTicksOf, machineTicks, type Latency, type Teardowns } from './common.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const MESH = 'bench'
@@ -155,20 +154,6 @@ function add (row: Row): void {
   console.log(parts.join(' '))
 }
 
-function fmt (x: number): string {
-  if (!Number.isFinite(x)) return '-'
-  return x < 10 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(1)
-}
-
-function check (res: CliResult, what: string): CliResult {
-  if (res.code !== 0) throw new Error(`${what} exited with ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`)
-  return res
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 function content (tag: string): string {
   return (tag + '|' + PAD).slice(0, SIZE)
 }
@@ -176,18 +161,6 @@ function content (tag: string): string {
 function tagOf (text: string): string {
   const bar = text.indexOf('|')
   return bar === -1 ? '' : text.slice(0, bar)
-}
-
-/** Runs fn(0..n-1) with at most `window` in flight. */
-async function pipeline (n: number, window: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++
-      await fn(i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(window, n) }, worker))
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -328,30 +301,7 @@ async function endScope (scope: Scope, members: Member[]): Promise<void> {
 
 type Roles = Record<string, Array<number | null>>
 
-function cpuTicks (pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(fields[11]) + Number(fields[12]) // utime + stime, fields 14 and 15
-  } catch {
-    return NaN
-  }
-}
-
 const TICK_MS = 10 // USER_HZ is 100 on Linux
-
-/** Busy and total jiffies of the whole machine (all cpus), from /proc/stat. */
-function machineTicks (): { busy: number, total: number } {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf-8').split('\n')[0]
-    const v = line.trim().split(/\s+/).slice(1).map(Number)
-    const idle = v[3] + (v[4] ?? 0)
-    const total = v.slice(0, 8).reduce((a, b) => a + b, 0)
-    return { busy: total - idle, total }
-  } catch {
-    return { busy: NaN, total: NaN }
-  }
-}
 
 class CpuMeter {
   private readonly machine = machineTicks()
@@ -362,7 +312,7 @@ class CpuMeter {
 
   constructor (roles: Roles) {
     this.roles = roles
-    for (const [role, pids] of Object.entries(roles)) this.before.set(role, sum(pids))
+    for (const [role, pids] of Object.entries(roles)) this.before.set(role, cpuTicksOf(pids))
   }
 
   /** Per role: average cores used over the section (1.00 = one core busy all along). */
@@ -371,7 +321,7 @@ class CpuMeter {
     const out: Record<string, number> = {}
     const b = process.cpuUsage(this.benchBefore)
     out.bench = round2((b.user + b.system) / 1000 / wall)
-    for (const [role, pids] of Object.entries(this.roles)) out[role] = round2((sum(pids) - (this.before.get(role) ?? 0)) * TICK_MS / wall)
+    for (const [role, pids] of Object.entries(this.roles)) out[role] = round2((cpuTicksOf(pids) - (this.before.get(role) ?? 0)) * TICK_MS / wall)
     const m = machineTicks()
     const ncpu = os.cpus().length
     const machine = (m.busy - this.machine.busy) / Math.max(1, m.total - this.machine.total) * ncpu
@@ -380,12 +330,6 @@ class CpuMeter {
     out.others = round2(Math.max(0, machine - ours))
     return out
   }
-}
-
-function sum (pids: Array<number | null>): number {
-  let total = 0
-  for (const pid of pids) if (pid !== null) { const t = cpuTicks(pid); if (Number.isFinite(t)) total += t }
-  return total
 }
 
 function round2 (x: number): number {

@@ -49,7 +49,7 @@ import { fileURLToPath } from 'node:url'
 import Corestore from 'corestore'
 import BlindPairing from 'blind-pairing'
 import { createReceipt } from 'blind-pairing-core'
-import { Member, startRelay, tmpDir, type RelayProcess, type CliResult } from '../test/helpers/cli.js'
+import { Member, startRelay, tmpDir, type RelayProcess } from '../test/helpers/cli.js'
 import { McpSession } from '../test/helpers/mcp.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths, meshDir } from '../peer/daemon/home.js'
@@ -59,7 +59,7 @@ import type { MemoryEntry, StateEntry } from '../peer/mesh/apply.js'
 import { keyPair, randomBytes, toHex, type KeyPair } from '../protocol/crypto.js'
 import { signInviteCert, encodeMemberKeys } from '../protocol/invite.js'
 import type { JoinOp, Author } from '../protocol/ops.js'
-import { Teardowns, writeBenchResults, latency, runBench, wallLine, type Latency } from './common.js'
+import { Teardowns, writeBenchResults, latency, runBench, wallLine, fmt, check, sleep, pipeline, cpuTicks, cpuTicksOf, machineTicks, type Latency } from './common.js'
 
 const MESH = 'bench'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -177,26 +177,12 @@ function add (row: Row): void {
   console.log(parts.join(' '))
 }
 
-function fmt (x: number): string {
-  if (!Number.isFinite(x)) return '-'
-  return x < 10 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(1)
-}
-
 function fmtValue (x: number | undefined, unit: Unit | undefined): string {
   if (x === undefined || !Number.isFinite(x)) return x === undefined ? '' : '-'
   if (unit === 'ops/s') return `${Math.round(x)} ops/s`
   if (unit === 'MB') return `${x.toFixed(1)} MB`
   if (unit === 's') return `${x < 10 ? x.toFixed(2) : x.toFixed(1)} s`
   return `${fmt(x)} ${unit ?? ''}`.trim()
-}
-
-function check (res: CliResult, what: string): CliResult {
-  if (res.code !== 0) throw new Error(`${what} exited with ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`)
-  return res
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function seconds (ms: number): number {
@@ -227,18 +213,6 @@ function rssOf (pid: number | null): number {
   }
 }
 
-/** Runs fn(0..n-1) with at most `window` in flight. */
-async function pipeline (n: number, window: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++
-      await fn(i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(window, n) }, worker))
-}
-
 /** set on SIGINT/SIGTERM: nothing new may start */
 let interrupting = false
 /** MCP sessions and daemons still starting: an interrupt waits for them before tearing down */
@@ -260,26 +234,6 @@ function scopeOf (t: Teardowns): Teardowns {
 // -------------------------------------------------------------------------------------------------
 // CPU per process, from /proc: what each role burnt during a section (as in bench/messaging.ts)
 
-function cpuTicks (pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(fields[11]) + Number(fields[12])
-  } catch {
-    return NaN
-  }
-}
-
-function machineTicks (): { busy: number, total: number } {
-  try {
-    const v = fs.readFileSync('/proc/stat', 'utf-8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-    const total = v.slice(0, 8).reduce((a, b) => a + b, 0)
-    return { busy: total - v[3] - (v[4] ?? 0), total }
-  } catch {
-    return { busy: NaN, total: NaN }
-  }
-}
-
 const cpu: Array<{ section: string, cores: Record<string, number> }> = []
 
 class CpuMeter {
@@ -289,7 +243,7 @@ class CpuMeter {
   private readonly before = new Map<string, number>()
 
   constructor (private readonly roles: Record<string, Array<number | null>>) {
-    for (const [role, pids] of Object.entries(roles)) this.before.set(role, ticks(pids))
+    for (const [role, pids] of Object.entries(roles)) this.before.set(role, cpuTicksOf(pids))
   }
 
   record (section: string): void {
@@ -297,18 +251,12 @@ class CpuMeter {
     const r2 = (x: number): number => Math.round(x * 100) / 100
     const b = process.cpuUsage(this.self)
     const cores: Record<string, number> = { bench: r2((b.user + b.system) / 1000 / wall) }
-    for (const [role, pids] of Object.entries(this.roles)) cores[role] = r2((ticks(pids) - (this.before.get(role) ?? 0)) * 10 / wall)
+    for (const [role, pids] of Object.entries(this.roles)) cores[role] = r2((cpuTicksOf(pids) - (this.before.get(role) ?? 0)) * 10 / wall)
     const m = machineTicks()
     cores.machine = r2((m.busy - this.machine.busy) / Math.max(1, m.total - this.machine.total) * os.cpus().length)
     cpu.push({ section, cores })
     console.log(`  cpu (cores busy of ${os.cpus().length}): ${Object.entries(cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`)
   }
-}
-
-function ticks (pids: Array<number | null>): number {
-  let total = 0
-  for (const pid of pids) if (pid !== null) { const x = cpuTicks(pid); if (Number.isFinite(x)) total += x }
-  return total
 }
 
 // -------------------------------------------------------------------------------------------------
