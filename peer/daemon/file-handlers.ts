@@ -6,10 +6,9 @@ import type { Daemon } from './daemon.js'
 import type { IpcConnection } from './ipc.js'
 import { caller, type Caller } from './caller.js'
 import type { FileEntry, FileAccess } from '../mesh/apply.js'
-import type { Progress } from '../mesh/files.js'
+import { notForYou, type Progress } from '../mesh/files.js'
 import { fileId, fileName, fileTags } from '../../protocol/ops.js'
 import { parse } from '../../protocol/schema.js'
-import { MeshError } from '../../protocol/errors.js'
 import { LIMITS } from '../../protocol/limits.js'
 
 const meshOpt = z.string().max(LIMITS.meshName).optional().nullable()
@@ -50,10 +49,9 @@ export function registerFileHandlers (daemon: Daemon): void {
     const c = caller(daemon, conn, p.mesh)
     if (c.sessions.keys.holds(p.id)) await c.mesh.files.arrival(p.id, p.timeoutSeconds * 1000)
     const entry = await c.mesh.files.usable(p.id)
-    if (!visible(c, entry)) throw forbidden(entry)
+    if (!visible(c, entry)) throw notForYou(entry)
     const key = entry.encrypted ? c.sessions.keys.keyFor(entry.id, c.session?.info.id ?? null) : null
-    if (entry.encrypted && key === null) throw forbidden(entry)
-    const fetched = await c.mesh.files.get(p.id, { saveTo: p.saveTo, overwrite: p.overwrite, key, by: c.by, idleMs: p.timeoutSeconds * 1000, onprogress: progress(conn, p.progress) })
+    const fetched = await c.mesh.files.get(entry, { saveTo: p.saveTo, overwrite: p.overwrite, key, by: c.by, idleMs: p.timeoutSeconds * 1000, onprogress: progress(conn, p.progress) })
     return { ...fetched, name: entry.name, size: entry.size, mime: entry.mime }
   })
 
@@ -74,7 +72,7 @@ export function registerFileHandlers (daemon: Daemon): void {
     const p = parse(IdParams, params, 'file_status')
     const c = caller(daemon, conn, p.mesh)
     const entry = await c.mesh.files.usable(p.id)
-    if (!visible(c, entry)) throw forbidden(entry)
+    if (!visible(c, entry)) throw notForYou(entry)
     return { file: entry, accesses: await c.mesh.files.accesses(p.id) }
   })
 
@@ -82,7 +80,7 @@ export function registerFileHandlers (daemon: Daemon): void {
     const p = parse(IdParams, params, 'delete_file')
     const c = caller(daemon, conn, p.mesh)
     const entry = await c.mesh.files.usable(p.id)
-    if (!visible(c, entry)) throw forbidden(entry)
+    if (!visible(c, entry)) throw notForYou(entry)
     await c.mesh.files.delete(p.id, c.by)
     return { id: p.id, name: entry.name, deleted: true }
   })
@@ -93,10 +91,6 @@ function visible (c: Caller, entry: FileEntry): boolean {
   if (entry.kind === 'persistent') return true
   if (c.session === null) return entry.writer === c.mesh.localWriter || c.sessions.keys.holds(entry.id)
   return entry.by.sessionId === c.session.info.id || c.sessions.keys.keyFor(entry.id, c.session.info.id) !== null
-}
-
-function forbidden (entry: FileEntry): MeshError {
-  return MeshError.FILE_FORBIDDEN(`id: ${entry.name} (${entry.id}) is an attachment of a message to other sessions; only its recipients can read it`)
 }
 
 /** Progress pushed to the caller's connection, at most every 200 ms and once at the end. */

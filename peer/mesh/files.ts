@@ -84,7 +84,8 @@ export class MeshFiles extends EventEmitter {
     await this.drives.ready()
     this.ctx.view().core.on('truncate', () => { this.truncated = true })
     this.opened = true
-    await this.onupdate()
+    // the first read of the view (and clearing what was deleted while we were away) is not on the start-up path
+    this.onupdate().catch(noop)
     this.timer = setInterval(() => { this.onupdate().catch(noop) }, SWEEP_MS)
     this.timer.unref()
   }
@@ -171,10 +172,13 @@ export class MeshFiles extends EventEmitter {
     })
   }
 
-  /** Fetches one file, verifies it and writes it atomically: `saveTo` appears complete or not at all. */
-  async get (id: string, opts: GetOptions): Promise<Fetched> {
-    const entry = await this.usable(id)
-    if (entry.encrypted && opts.key === null) throw MeshError.FILE_FORBIDDEN(`id: ${entry.name} (${id}) is an attachment of a message to other sessions; only its recipients can read it`)
+  /**
+   * Fetches one file (as `usable` returned it), verifies it and writes it atomically: `saveTo`
+   * appears complete or not at all.
+   */
+  async get (entry: FileEntry, opts: GetOptions): Promise<Fetched> {
+    const id = entry.id
+    if (entry.encrypted && opts.key === null) throw notForYou(entry)
     const target = await checkTarget(opts.saveTo, opts.overwrite)
     const temp = path.join(path.dirname(target), `.${path.basename(target)}.${toHex(randomBytes(4))}.claudemesh-partial`)
     const hash = crypto.createHash('sha256')
@@ -329,6 +333,11 @@ export class MeshFiles extends EventEmitter {
     await this.scanning?.catch(noop)
     await this.drives.close()
   }
+}
+
+/** The refusal for an attachment the caller holds no key for. */
+export function notForYou (entry: FileEntry): MeshError {
+  return MeshError.FILE_FORBIDDEN(`id: ${entry.name} (${entry.id}) is an attachment of a message to other sessions; only its recipients can read it`)
 }
 
 function tap (fn: (chunk: Buffer) => void): Transform {
