@@ -76,7 +76,7 @@ export const StateDeleteOp = z.object({
   by: Author
 })
 
-const memoryId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character memory id')
+export const memoryId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character memory id as returned by remember')
 export const memoryTags = z.array(z.string().min(1, 'must not be empty').max(LIMITS.memoryTag, `must be at most ${LIMITS.memoryTag} characters`))
   .max(LIMITS.memoryTags, `must be at most ${LIMITS.memoryTags} tags`)
 export const memoryContent = z.string()

@@ -9,22 +9,10 @@ import { MeshError } from '../../protocol/errors.js'
 
 export interface Bound { session: LocalSession, sessions: MeshSessions }
 
-/** IPC connection -> the session it registered; one table per daemon. */
-const tables = new WeakMap<Daemon, WeakMap<IpcConnection, Bound>>()
-
-export function bindings (daemon: Daemon): WeakMap<IpcConnection, Bound> {
-  let table = tables.get(daemon)
-  if (table === undefined) {
-    table = new WeakMap()
-    tables.set(daemon, table)
-  }
-  return table
-}
-
 export interface Caller { mesh: Mesh, by: Author, session: LocalSession | null, sessions: MeshSessions }
 
 export function caller (daemon: Daemon, conn: IpcConnection, meshName: string | null | undefined): Caller {
-  const entry = bindings(daemon).get(conn)
+  const entry = daemon.sessionBindings.get(conn)
   if (entry !== undefined) {
     if (meshName !== undefined && meshName !== null && meshName !== entry.sessions.mesh.name) throw MeshError.BAD_INPUT('mesh', `this session is in mesh ${entry.sessions.mesh.name}`)
     return { mesh: entry.sessions.mesh, by: { session: entry.session.info.name, sessionId: entry.session.info.id, member: daemon.label }, session: entry.session, sessions: entry.sessions }

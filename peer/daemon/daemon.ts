@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events'
 import Corestore from 'corestore'
 import { Mesh, type MeshConfig } from '../mesh/mesh.js'
 import { Network } from './network.js'
-import { IpcServer } from './ipc.js'
+import { IpcServer, type IpcConnection } from './ipc.js'
+import type { Bound } from './caller.js'
 import { homePaths, ensureHome, writeFileAtomic, readJson, meshDir, type HomePaths } from './home.js'
 import { registerHandlers } from './handlers.js'
 import { registerSessionHandlers } from './session-handlers.js'
@@ -51,6 +52,8 @@ export class Daemon extends EventEmitter {
   readonly meshes = new Map<string, Mesh>()
   /** mesh key -> its sessions */
   private readonly sessions = new Map<string, MeshSessions>()
+  /** IPC connection -> the session it registered (see caller.ts) */
+  readonly sessionBindings = new WeakMap<IpcConnection, Bound>()
   readonly startedAt = Date.now()
   signing!: KeyPair
   swarmKeyPair!: KeyPair

@@ -7,9 +7,9 @@ import type { IpcConnection } from './ipc.js'
 import type { LocalSession, MeshSessions, Delivered } from './sessions.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { createMesh } from './membership.js'
-import { bindings, caller } from './caller.js'
+import { caller } from './caller.js'
 import { parse } from '../../protocol/schema.js'
-import { stateKey, memoryContent, memoryTags, type Author } from '../../protocol/ops.js'
+import { stateKey, memoryContent, memoryTags, memoryId } from '../../protocol/ops.js'
 import { MeshError } from '../../protocol/errors.js'
 import { randomBytes, toHex } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
@@ -44,7 +44,7 @@ const StateListParams = z.object({ prefix: z.string().max(LIMITS.stateKey).optio
 const meshOpt = z.string().max(LIMITS.meshName).optional().nullable()
 const RememberParams = z.object({ content: memoryContent, tags: memoryTags.optional().nullable(), mesh: meshOpt })
 const RecallParams = z.object({ query: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'), limit: z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(10), tags: memoryTags.optional().nullable(), mesh: meshOpt })
-const ForgetParams = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character memory id as returned by remember'), mesh: meshOpt })
+const ForgetParams = z.object({ id: memoryId, mesh: meshOpt })
 const MeshOnlyParams = z.object({ mesh: meshOpt })
 const HookParams = z.object({
   event: z.enum(['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd']),
@@ -55,7 +55,7 @@ const HookParams = z.object({
 
 export function registerSessionHandlers (daemon: Daemon): void {
   const ipc = daemon.ipc
-  const bound = bindings(daemon)
+  const bound = daemon.sessionBindings
 
   const of = (conn: IpcConnection): { session: LocalSession, sessions: MeshSessions } => {
     const entry = bound.get(conn)
@@ -115,7 +115,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
     if (paths.length === 0) return await sessions.send(session, to, p.message, p.priority)
     // every path is checked before anything is uploaded or sent
     for (const [i, file] of paths.entries()) await checkReadable(file, daemon.maxFileBytes, `files.${i}`)
-    const by = { session: session.info.name, sessionId: session.info.id, member: daemon.label }
+    const { by } = caller(daemon, conn, null)
     return await sessions.send(session, to, p.message, p.priority, async (audience) => {
       const refs: AttachmentRef[] = []
       for (const file of paths) {
@@ -149,56 +149,54 @@ export function registerSessionHandlers (daemon: Daemon): void {
     return { self: session.info.id, mesh: sessions.mesh.name, sessions: roster.sort(byName) }
   })
 
-  /** State calls come from a session (MCP) or from a person (CLI): the author and the mesh follow. */
-  const stateContext = (conn: IpcConnection, meshName: string | null | undefined): { mesh: Mesh, by: Author } => caller(daemon, conn, meshName)
-
+  // state and memory calls come from a session (MCP) or from a person (CLI): caller() says which
   ipc.handle('state.set', async (params, conn) => {
     const p = parse(StateSetParams, params, 'set_state')
-    const { mesh, by } = stateContext(conn, p.mesh)
+    const { mesh, by } = caller(daemon, conn, p.mesh)
     return await mesh.setState(p.key, p.value, by)
   })
 
   ipc.handle('state.get', async (params, conn) => {
     const p = parse(StateKeyParams, params, 'get_state')
-    const { mesh } = stateContext(conn, p.mesh)
+    const { mesh } = caller(daemon, conn, p.mesh)
     return { key: p.key, entry: await mesh.getState(p.key) }
   })
 
   ipc.handle('state.list', async (params, conn) => {
     const p = parse(StateListParams, params, 'list_state')
-    const { mesh } = stateContext(conn, p.mesh)
+    const { mesh } = caller(daemon, conn, p.mesh)
     return await mesh.listState(p.prefix ?? '')
   })
 
   ipc.handle('state.delete', async (params, conn) => {
     const p = parse(StateKeyParams, params, 'delete_state')
-    const { mesh, by } = stateContext(conn, p.mesh)
+    const { mesh, by } = caller(daemon, conn, p.mesh)
     await mesh.deleteState(p.key, by)
     return { key: p.key, deleted: true }
   })
 
   ipc.handle('memory.remember', async (params, conn) => {
     const p = parse(RememberParams, params, 'remember')
-    const { mesh, by } = stateContext(conn, p.mesh)
+    const { mesh, by } = caller(daemon, conn, p.mesh)
     return await mesh.remember(p.content, p.tags ?? [], by)
   })
 
   ipc.handle('memory.recall', async (params, conn) => {
     const p = parse(RecallParams, params, 'recall')
-    const { mesh } = stateContext(conn, p.mesh)
+    const { mesh } = caller(daemon, conn, p.mesh)
     return mesh.recall(p.query, p.limit, p.tags ?? [])
   })
 
   ipc.handle('memory.forget', async (params, conn) => {
     const p = parse(ForgetParams, params, 'forget')
-    const { mesh, by } = stateContext(conn, p.mesh)
+    const { mesh, by } = caller(daemon, conn, p.mesh)
     await mesh.forget(p.id, by)
     return { id: p.id, forgotten: true }
   })
 
   ipc.handle('memory.list', async (params, conn) => {
     const p = parse(MeshOnlyParams, params, 'memory list')
-    const { mesh } = stateContext(conn, p.mesh)
+    const { mesh } = caller(daemon, conn, p.mesh)
     return await mesh.listMemory()
   })
 

@@ -9,7 +9,7 @@ import { StateSync } from './state-sync.js'
 import { MeshFiles, type Clock } from './files.js'
 import { openView, KEYS, type View } from './view.js'
 import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
-import { signMemberRemove, checkStateValue, stateKey, memoryContent, memoryTags } from '../../protocol/ops.js'
+import { signMemberRemove, checkStateValue, stateKey, memoryContent, memoryTags, memoryId } from '../../protocol/ops.js'
 import { randomBytes } from '../../protocol/crypto.js'
 import { parse } from '../../protocol/schema.js'
 import { fromHex, toHex, meshTopic, driveEncryptionKey, type KeyPair } from '../../protocol/crypto.js'
@@ -216,7 +216,7 @@ export class Mesh extends EventEmitter {
   }
 
   async forget (id: string, by: Author): Promise<void> {
-    if (!/^[0-9a-f]{32}$/.test(id)) throw MeshError.BAD_INPUT('id', 'must be a 32-character memory id as returned by remember')
+    parse(memoryId, id, 'id')
     if ((await this.base.view.get(KEYS.memory(id))) === null) throw MeshError.BAD_INPUT('id', `no memory ${id} in ${this.name} (already forgotten, or never remembered)`)
     await this.append({ type: 'memory.forget', v: 1, at: Date.now(), id, by })
   }
