@@ -173,10 +173,7 @@ export function registerHandlers (daemon: Daemon): void {
     const p = parse(ClockParams, params, 'clock')
     const now = daemon.clock.advance(p.ms)
     for (const mesh of daemon.meshes.values()) await mesh.files.onupdate()
-    for (const sessions of daemon.allSessions()) {
-      sessions.keys.prune()
-      sessions.tick() // presence and the offline queue expire on the moved clock
-    }
+    for (const sessions of daemon.allSessions()) sessions.tick() // presence, the offline queue and attachment keys expire on the moved clock
     return { now }
   })
 

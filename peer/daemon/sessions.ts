@@ -200,7 +200,7 @@ export class MeshSessions extends EventEmitter {
     for (const peer of this.peers) peer.json.send(frame)
   }
 
-  /** Every heartbeat: presence out, silent remote sessions and expired queued messages dropped. */
+  /** Every heartbeat: presence out; silent remote sessions, expired queued messages and attachment keys dropped. */
   tick (): void {
     this.broadcast({ t: 'presence', sessions: this.localInfos() })
     const deadline = this.now() - HEARTBEAT_MS * HEARTBEATS_MISSED
@@ -213,6 +213,7 @@ export class MeshSessions extends EventEmitter {
     }
     if (changed) this.emit('roster')
     this.expireOutbox()
+    this.keys.prune()
     // statuses outlive the offline queue by a day, so a sender can still see a message expire
     for (const [id, out] of this.outgoing) if (out.createdAt < this.now() - 2 * OFFLINE_TTL_MS) this.outgoing.delete(id)
   }
