@@ -38,7 +38,6 @@ export class Network extends EventEmitter {
   readonly bulk: BulkLinks
   /** swarm connections refused by the firewall; TCP links refused (not a member with a connection) */
   readonly refused = { count: 0, tcpLinks: 0 }
-  private readonly store: Corestore
   private readonly meshes = new Map<string, Mesh>()
   /** meshKey -> swarm keys the relay vouches for (it paired them), with online flags */
   private readonly rosters = new Map<string, RosterEntry[]>()
@@ -54,7 +53,6 @@ export class Network extends EventEmitter {
     super()
     this.id = Network.idFor(opts.addresses, opts.relayKey)
     this.addresses = opts.addresses
-    this.store = opts.store
     const bootstrap = opts.addresses.map((a) => parseHostPort(a)).filter((a) => a !== null)
     const loopback = bootstrap.every((a) => isLoopback(a.host))
     const dht = new HyperDHT({ bootstrap, port: ANY_UDP_PORT, ...(loopback ? { host: '127.0.0.1' } : {}) })
@@ -242,7 +240,8 @@ export class Network extends EventEmitter {
   private attach (conn: NoiseSocket): void {
     let meshes = this.attached.get(conn)
     if (meshes === undefined) {
-      const attached = meshes = new Set()
+      const attached = new Set<string>()
+      meshes = attached
       this.attached.set(conn, attached)
       this.bulk.replicate(conn, (stream) => {
         this.replicating.set(conn, stream)
