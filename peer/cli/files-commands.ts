@@ -6,12 +6,13 @@ import fs from 'node:fs'
 import crypto from 'node:crypto'
 import { InvalidArgumentError, type Command } from 'commander'
 import type { IpcClient } from '../daemon/ipc-client.js'
-import type { FileEntry, FileAccess } from '../mesh/apply.js'
+import type { FileEntry } from '../mesh/apply.js'
+import type { FileStatus } from '../daemon/file-handlers.js'
 import { print, printJson, ago, humanBytes } from './output.js'
+import { call, withDaemon } from './daemon-call.js'
 import { MeshError } from '../../protocol/errors.js'
 
 interface Fetched { id: string, path: string, bytes: number, hash: string, name: string, size: number, mime: string }
-interface FileStatus { file: FileEntry, accesses: FileAccess[] }
 interface MeshOpts { mesh?: string, json?: boolean }
 interface ProgressOpts extends MeshOpts { progress?: boolean }
 
@@ -153,20 +154,6 @@ files are gone. Use the id prefix with get, status and delete.`)
       if (opts.json === true) return printJson(res)
       print(`Deleted ${res.name} (${res.id}).`)
     })
-}
-
-async function withDaemon<T> (fn: (client: IpcClient) => Promise<T>): Promise<T> {
-  const { daemonClient } = await import('./daemon-client.js')
-  const client = await daemonClient()
-  try {
-    return await fn(client)
-  } finally {
-    client.close()
-  }
-}
-
-async function call<T> (method: string, params: object): Promise<T> {
-  return await withDaemon(async (client) => await client.request<T>(method, params))
 }
 
 /**

@@ -6,20 +6,11 @@ import { print, printJson, fail, ago, parseDuration } from './output.js'
 import { VERSION } from './version.js'
 import { addSessionCommands } from './session-commands.js'
 import { addFileCommands } from './files-commands.js'
+import { call } from './daemon-call.js'
 
 interface MeshMember { label: string, role: string, writerKey: string, swarmKey: string, self: boolean, connected: boolean, online: boolean }
 interface StateRow { key: string, value: unknown, by: { session: string | null, member: string }, at: number }
 interface MeshSummary { name: string, key: string, owner: boolean, relay: { addresses: string[], embedded: boolean, connected: boolean }, members: MeshMember[], online: number }
-
-async function call<T> (method: string, params: object = {}): Promise<T> {
-  const { daemonClient } = await import('./daemon-client.js')
-  const client = await daemonClient()
-  try {
-    return await client.request<T>(method, params)
-  } finally {
-    client.close()
-  }
-}
 
 function positiveInt (field: string, max: number) {
   return (value: string): number => {

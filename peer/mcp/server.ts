@@ -8,6 +8,7 @@ import { daemonClient } from '../cli/daemon-client.js'
 import type { IpcClient } from '../daemon/ipc-client.js'
 import { instructions } from './instructions.js'
 import { VERSION } from '../cli/version.js'
+import { humanBytes } from '../cli/output.js'
 import { STATUSES, PRIORITIES, type SessionInfo } from '../../protocol/session-wire.js'
 import type { SendResult, Delivered, StateChange, AttachmentInfo } from '../daemon/sessions.js'
 import type { StateEntry, MemoryEntry, FileEntry, FileAccess } from '../mesh/apply.js'
@@ -162,7 +163,7 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   server.registerTool('share_file', {
     description: 'Share a file with the whole mesh (every current and future member): it stays in your machine\'s drive and others fetch it from you (or from whoever already has it) with get_file. Up to 1 GiB. Returns its id. To send a file to some sessions only, attach it to send_message instead.',
     inputSchema: { path: z.string().describe('the file to share (relative to your working directory, or absolute)'), name: z.string().optional().describe('name others see (default: the file\'s name)'), tags: z.array(z.string()).optional().describe('up to 20 tags of 64 characters') }
-  }, async ({ path: file, name, tags }) => call('files.share', { path: path.resolve(process.cwd(), file), name: name ?? null, tags: tags ?? [] }, (e: FileEntry) => `Shared ${e.name} (${formatBytes(e.size)}) as ${e.id}.`))
+  }, async ({ path: file, name, tags }) => call('files.share', { path: path.resolve(process.cwd(), file), name: name ?? null, tags: tags ?? [] }, (e: FileEntry) => `Shared ${e.name} (${humanBytes(e.size)}) as ${e.id}.`))
 
   server.registerTool('get_file', {
     description: 'Fetch a file shared in the mesh or attached to a message you received, verify it and save it. The file appears complete or not at all; an existing file is kept unless overwrite is true.',
@@ -171,7 +172,7 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
       save_to: z.string().describe('where to write it (relative to your working directory, or absolute)'),
       overwrite: z.boolean().optional().describe('replace an existing file (default false)')
     }
-  }, async ({ id, save_to: saveTo, overwrite }) => call('files.get', { id, saveTo: path.resolve(process.cwd(), saveTo), overwrite: overwrite ?? false }, (r: { name: string, path: string, bytes: number }) => `Saved ${r.name} (${formatBytes(r.bytes)}, verified) to ${r.path}.`))
+  }, async ({ id, save_to: saveTo, overwrite }) => call('files.get', { id, saveTo: path.resolve(process.cwd(), saveTo), overwrite: overwrite ?? false }, (r: { name: string, path: string, bytes: number }) => `Saved ${r.name} (${humanBytes(r.bytes)}, verified) to ${r.path}.`))
 
   server.registerTool('list_files', {
     description: 'List the files you can fetch: everything shared with the mesh, plus attachments sent to you or by you. Filter by a query (name or tag), by who shared it, or by tags.',
@@ -236,22 +237,13 @@ function formatMessages (messages: Delivered[]): string {
 
 function formatAttachments (files: AttachmentInfo[]): string {
   if (files.length === 0) return ''
-  return '\n' + files.map((f) => `[attachment ${f.id}: ${f.name}, ${formatBytes(f.size)} (${f.size} bytes); fetch with get_file]`).join('\n')
-}
-
-function formatBytes (n: number): string {
-  if (n < 1024) return `${n} B`
-  const units = ['KiB', 'MiB', 'GiB']
-  let v = n / 1024
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
+  return '\n' + files.map((f) => `[attachment ${f.id}: ${f.name}, ${humanBytes(f.size)} (${f.size} bytes); fetch with get_file]`).join('\n')
 }
 
 function formatFile (f: FileEntry): string {
   const who = `${f.by.session ?? 'a person'} on ${f.by.member}`
   const kind = f.kind === 'attachment' ? `attachment, expires ${new Date(f.expiresAt ?? 0).toISOString()}` : 'shared'
-  return `- ${f.id} ${f.name} (${formatBytes(f.size)}, ${f.mime}${f.tags.length > 0 ? `, tags ${f.tags.join(', ')}` : ''}; ${kind}; by ${who}, ${new Date(f.at).toISOString()})`
+  return `- ${f.id} ${f.name} (${humanBytes(f.size)}, ${f.mime}${f.tags.length > 0 ? `, tags ${f.tags.join(', ')}` : ''}; ${kind}; by ${who}, ${new Date(f.at).toISOString()})`
 }
 
 function formatFiles (files: FileEntry[]): string {
