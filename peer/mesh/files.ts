@@ -10,7 +10,7 @@ import mime from 'mime-types'
 import type Corestore from 'corestore'
 import { MeshDrives, runPipeline } from './drives.js'
 import { CHUNK, newFileKey, sealStream, openStream } from './file-crypto.js'
-import { KEYS, type View } from './view.js'
+import { KEYS, ViewCursor, type View } from './view.js'
 import type { FileEntry, FileAccess, FileTombstone } from './apply.js'
 import { fileName, fileTags, type Author } from '../../protocol/ops.js'
 import { parse } from '../../protocol/schema.js'
@@ -66,9 +66,8 @@ export class MeshFiles extends EventEmitter {
   private scanning: Promise<void> | null = null
   private scanAgain = false
   private opened = false
-  /** view version the scan reflects; null before the first full read */
-  private scannedVersion: number | null = null
-  private truncated = false
+  /** the view version the scan reflects */
+  readonly cursor = new ViewCursor()
   private readonly entries = new Map<string, FileEntry>()
   /** files in the view that have not expired, and how many accesses each has, as of the last scan */
   count = 0
@@ -82,7 +81,6 @@ export class MeshFiles extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.drives.ready()
-    this.ctx.view().core.on('truncate', () => { this.truncated = true })
     this.opened = true
     // the first read of the view (and clearing what was deleted while we were away) is not on the start-up path
     this.onupdate().catch(noop)
@@ -276,15 +274,15 @@ export class MeshFiles extends EventEmitter {
     const view = this.ctx.view()
     const version = view.version
     const gone: FileTombstone[] = []
-    if (this.scannedVersion === null || this.truncated || version < this.scannedVersion) {
-      this.truncated = false
+    const step = this.cursor.step(view)
+    if (step === 'full') {
       this.entries.clear()
       this.accessCounts.clear()
       for await (const e of view.createReadStream(KEYS.filesRange)) this.entries.set((e.value as FileEntry).id, e.value as FileEntry)
       for await (const e of view.createReadStream(KEYS.accessesRange)) this.countAccess(e.key, 1)
       for await (const e of view.createReadStream(KEYS.filesDeletedRange)) gone.push(e.value as FileTombstone)
-    } else if (version > this.scannedVersion) {
-      for await (const { left, right } of view.createDiffStream(this.scannedVersion, KEYS.fileKeysRange)) {
+    } else if (step === 'diff') {
+      for await (const { left, right } of view.createDiffStream(this.cursor.version ?? 0, KEYS.fileKeysRange)) {
         const key = (left ?? right)?.key ?? ''
         if (key.startsWith('files/')) {
           if (left !== null) this.entries.set((left.value as FileEntry).id, left.value as FileEntry)
@@ -297,7 +295,7 @@ export class MeshFiles extends EventEmitter {
         }
       }
     }
-    this.scannedVersion = version
+    this.cursor.version = version
     const me = this.ctx.localWriter()
     for (const tombstone of gone) {
       if (this.cleared.has(tombstone.id)) continue

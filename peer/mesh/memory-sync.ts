@@ -9,7 +9,7 @@
 import b4a from 'b4a'
 import { MemoryIndex } from './memory-index.js'
 import { readSnapshot, writeSnapshot } from './memory-snapshot.js'
-import { KEYS, type View } from './view.js'
+import { KEYS, ViewCursor, type View } from './view.js'
 import type { MemoryEntry } from './apply.js'
 
 const SAVE_IDLE_MS = 10_000
@@ -25,9 +25,8 @@ export interface MemorySyncOptions {
 
 export class MemorySync {
   index = new MemoryIndex()
-  /** view version the index reflects; null: a full scan is needed */
-  private version: number | null = null
-  private truncated = false
+  /** the view version the index reflects */
+  readonly cursor = new ViewCursor()
   private loaded = false
   private readonly opts: MemorySyncOptions
   private dirtySince = 0
@@ -37,11 +36,6 @@ export class MemorySync {
 
   constructor (opts: MemorySyncOptions) {
     this.opts = opts
-  }
-
-  /** Called on the view core's 'truncate'. */
-  viewTruncated (): void {
-    this.truncated = true
   }
 
   /** Takes the snapshot if it can be trusted for `view`; afterwards sync() may run. */
@@ -55,8 +49,8 @@ export class MemorySync {
         else if (!b4a.equals(await view.core.treeHash(snap.version), b4a.from(snap.treeHash, 'hex'))) this.opts.log?.('memory snapshot is of another history of the view: rebuilding the index')
         else {
           this.index = snap.index
-          this.version = snap.version
-          this.truncated = false // the history up to the snapshot's version is the one it saw
+          this.cursor.version = snap.version
+          this.cursor.truncated = false // the history up to the snapshot's version is the one it saw
           this.opts.log?.(`memory index loaded from the snapshot: ${snap.index.size} entries at view version ${snap.version} (the view is at ${length})`)
         }
       }
@@ -72,8 +66,9 @@ export class MemorySync {
     const version = view.version
     const before = this.index.size
     let changes = 0
-    if (this.version === null || this.truncated || version < this.version) {
-      this.truncated = false
+    const full = this.cursor.version === null
+    const step = this.cursor.step(view)
+    if (step === 'full') {
       const present = new Set<string>()
       for await (const e of view.createReadStream(KEYS.memoryRange)) {
         const entry = e.value as MemoryEntry
@@ -81,15 +76,15 @@ export class MemorySync {
         if (!this.index.has(entry.id)) { this.index.add(entry); changes++ }
       }
       for (const id of this.index.ids()) if (!present.has(id)) { this.index.remove(id); changes++ }
-      if (this.version === null) changes++ // a rebuilt index is worth saving even if the view is empty
-    } else if (version > this.version) {
-      for await (const { left, right } of view.createDiffStream(this.version, KEYS.memoryRange)) {
+      if (full) changes++ // a rebuilt index is worth saving even if the view is empty
+    } else if (step === 'diff') {
+      for await (const { left, right } of view.createDiffStream(this.cursor.version ?? 0, KEYS.memoryRange)) {
         if (left !== null) this.index.add(left.value as MemoryEntry)
         else if (right !== null) this.index.remove((right.value as MemoryEntry).id)
         changes++
       }
     }
-    this.version = version
+    this.cursor.version = version
     if (changes > 0) this.changed()
     if (this.saveDue) await this.save(view)
     return this.index.size !== before
@@ -113,11 +108,11 @@ export class MemorySync {
   async save (view: View): Promise<void> {
     this.saveDue = false
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
-    if (this.opts.file === null || this.dirtySince === 0 || this.version === null || !this.loaded) return
-    const version = this.version
-    if (this.truncated || version > view.core.length) return // the next sync() rescans; save after it
+    const version = this.cursor.version
+    if (this.opts.file === null || this.dirtySince === 0 || version === null || !this.loaded) return
+    if (this.cursor.truncated || version > view.core.length) return // the next sync() rescans; save after it
     const treeHash = await view.core.treeHash(version)
-    if (this.truncated || this.version !== version) return
+    if (this.cursor.truncated || this.cursor.version !== version) return
     this.dirtySince = 0
     try {
       await writeSnapshot(this.opts.file, version, b4a.toString(treeHash, 'hex'), this.index)

@@ -97,7 +97,8 @@ export class Mesh extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.base.ready()
-    this.base.view.core.on('truncate', () => { this.memorySync.viewTruncated(); this.stateSync.viewTruncated() })
+    // a truncation (autobase reordered the log) sends every follower of the view back to a full read
+    this.base.view.core.on('truncate', () => { for (const c of [this.memorySync.cursor, this.stateSync.cursor, this.files.cursor]) c.truncated = true })
     // a restarted member is writable only once the base has re-read its local state (no network needed)
     await this.base.update()
     if (this.config.key === null) this.config.key = toHex(this.base.key)

@@ -26,6 +26,28 @@ export const KEYS = {
   accessRange: (id: string) => ({ gt: `access/${id}/`, lt: `access/${id}0` })
 } as const
 
+/**
+ * Where a follower of the view (state, memory, files) stands: the version it has read up to. It
+ * catches up by a diff of versions, or reads everything again at the start and after the view was
+ * truncated (autobase reorders the log when writes arrive out of order).
+ */
+export class ViewCursor {
+  /** the version read up to; null: nothing read yet */
+  version: number | null = null
+  /** a truncation happened since the last full read */
+  truncated = false
+
+  /** What to read to catch up with the view; a 'full' read clears the truncation it answers. */
+  step (view: View): 'full' | 'diff' | 'none' {
+    const version = view.version
+    if (this.version === null || this.truncated || version < this.version) {
+      this.truncated = false
+      return 'full'
+    }
+    return version > this.version ? 'diff' : 'none'
+  }
+}
+
 export function openView (store: { get (name: string | object): unknown }): View {
   return new Hyperbee<unknown>(store.get('view'), { keyEncoding: 'utf-8', valueEncoding: 'json', extension: false })
 }
