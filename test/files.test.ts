@@ -159,6 +159,10 @@ test('a 100 MB file completes, and survives its uploader being killed mid-transf
   t.ok(seenAfterKill > 0, 'progress went on after the restart')
   t.is(sha256(saveTo), sha256(src), 'the copy is identical')
   t.alike(fs.readdirSync(dir).filter((f) => f.includes('claudemesh-partial')), [], 'no temp file left behind')
+  // a file this large came straight from alice's store: bob's disk holds it once, at save_to
+  const entry = (await bob.ipc('files.status', { id: shared.id })).file
+  await bob.run('daemon', 'stop')
+  t.is(await storedBlocks(bob.home, entry), 0, 'fetched directly: no second copy in the reader\'s store')
 })
 
 test('delete_file: refused for a non-uploader, done by the uploader (gone everywhere) or the owner', { timeout: 120_000 }, async (t) => {

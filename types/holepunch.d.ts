@@ -53,6 +53,7 @@ declare module 'compact-encoding' {
   }
   const c: {
     uint: Encoding<number>
+    uint8: Encoding<number>
     string: Encoding<string>
     buffer: Encoding<Buffer | null>
     fixed32: Encoding<Buffer>
@@ -60,6 +61,8 @@ declare module 'compact-encoding' {
     none: Encoding<null>
     raw: Encoding<Buffer>
     array<T> (enc: Encoding<T>): Encoding<T[]>
+    fixed (n: number): Encoding<Buffer>
+    state (): State
     encode<T> (enc: Encoding<T>, value: T): Buffer
     decode<T> (enc: Encoding<T>, buf: Buffer): T
   }
@@ -85,6 +88,8 @@ declare module 'protomux' {
     onopen?: (handshake: any, channel: Channel) => void | Promise<void>
     onclose?: (isRemote: boolean, channel: Channel) => void
     ondestroy?: () => void
+    /** the stream under the muxer drained after a send returned false */
+    ondrain?: (channel: Channel) => void
   }
   export default class Protomux {
     static from (stream: unknown): Protomux
@@ -324,7 +329,7 @@ declare module 'hyperblobs' {
   export default class Hyperblobs {
     constructor (core: unknown, opts?: { blockSize?: number })
     core: BlobsCore
-    createReadStream (id: BlobId, opts?: { wait?: boolean, timeout?: number, prefetch?: boolean }): Readable
+    createReadStream (id: BlobId, opts?: { wait?: boolean, timeout?: number, prefetch?: boolean, start?: number }): Readable
     clear (id: BlobId, opts?: { diff?: boolean }): Promise<{ blocks: number } | null>
   }
 }

@@ -40,6 +40,8 @@ export interface DaemonOptions {
   adjustableClock?: boolean
   /** replicate over direct TCP links where possible (default true; CLAUDEMESH_TCP_LINKS=0 turns it off) */
   tcpLinks?: boolean
+  /** fetch large files straight from a member that holds them (default true; CLAUDEMESH_DIRECT_FILES=0: they replicate) */
+  directFiles?: boolean
 }
 
 export { VERSION } from '../cli/version.js'
@@ -64,6 +66,7 @@ export class Daemon extends EventEmitter {
   readonly clock: DaemonClock
   readonly maxFileBytes: number
   private readonly tcpLinks: boolean
+  private readonly directFiles: boolean
 
   constructor (opts: DaemonOptions = {}) {
     super()
@@ -74,6 +77,7 @@ export class Daemon extends EventEmitter {
     this.maxFileBytes = checkMaxFileBytes(opts.maxFileBytes ?? this.settings.maxFileBytes ?? LIMITS.file, opts.maxFileBytes !== undefined ? 'CLAUDEMESH_MAX_FILE_BYTES' : 'settings.json maxFileBytes')
     this.clock = new DaemonClock(opts.adjustableClock === true)
     this.tcpLinks = opts.tcpLinks !== false
+    this.directFiles = opts.directFiles !== false
     this.store = new Corestore(this.paths.store)
   }
 
@@ -163,6 +167,7 @@ export class Daemon extends EventEmitter {
     sessions.on('malformed', (key: string) => this.log(`closed the session channel of ${key.slice(0, 8)}: malformed frame`))
     this.sessions.set(mesh.keyHex, sessions)
     await network.addMesh(mesh)
+    if (this.directFiles) mesh.files.direct = network.files.fetcher(mesh)
     return mesh
   }
 

@@ -47,7 +47,8 @@ async function main (): Promise<void> {
       label: label === undefined || label === '' ? undefined : label,
       maxFileBytes: maxFileBytes === undefined || maxFileBytes === '' ? undefined : Number(maxFileBytes),
       adjustableClock: process.env.CLAUDEMESH_TEST_CLOCK === '1',
-      tcpLinks: process.env.CLAUDEMESH_TCP_LINKS !== '0'
+      tcpLinks: process.env.CLAUDEMESH_TCP_LINKS !== '0',
+      directFiles: process.env.CLAUDEMESH_DIRECT_FILES !== '0'
     })
   } catch (err) {
     process.stdout.write('error ' + (err as Error).message + '\n')

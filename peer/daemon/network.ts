@@ -7,6 +7,7 @@ import Hyperswarm from 'hyperswarm'
 import type { PeerInfo } from 'hyperswarm'
 import type Corestore from 'corestore'
 import { BulkLinks } from './bulk-link.js'
+import { FileLinks } from './file-links.js'
 import { RelayClient } from './relay-client.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { parseHostPort } from '../../protocol/invite.js'
@@ -36,6 +37,8 @@ export class Network extends EventEmitter {
   readonly relay: RelayClient
   readonly swarm: Hyperswarm
   readonly bulk: BulkLinks
+  /** direct file transfers, on the stream each connection replicates on */
+  readonly files: FileLinks
   /** swarm connections refused by the firewall; TCP links refused (not a member with a connection) */
   readonly refused = { count: 0, tcpLinks: 0 }
   private readonly meshes = new Map<string, Mesh>()
@@ -76,6 +79,7 @@ export class Network extends EventEmitter {
       this.emit('log', `refused a TCP link from ${key.slice(0, 8)} (not a member with a swarm connection)`)
       this.emit('refused')
     })
+    this.files = new FileLinks({ mesh: (key) => this.meshes.get(key), memberOf: (mesh, key) => this.memberOf(mesh, key) })
     this.swarm.on('connection', (conn: NoiseSocket) => this.onconnection(conn))
     this.swarm.on('ban', (info: PeerInfo) => { this.onrefused(info) })
     this.relay = new RelayClient(dht, opts.keyPair, opts.relayKey, opts.addresses.join(', '))
@@ -245,6 +249,7 @@ export class Network extends EventEmitter {
       this.attached.set(conn, attached)
       this.bulk.replicate(conn, (stream) => {
         this.replicating.set(conn, stream)
+        this.files.attach(stream, toHex(conn.remotePublicKey))
         for (const mesh of this.meshes.values()) if (attached.has(mesh.keyHex)) mesh.base.wakeupProtocol.addStream(stream)
       })
     }
@@ -261,6 +266,7 @@ export class Network extends EventEmitter {
   async close (): Promise<void> {
     if (this.rosterRefresh !== null) clearTimeout(this.rosterRefresh)
     await this.relay.close()
+    this.files.close()
     await this.bulk.close()
     await this.swarm.destroy()
   }

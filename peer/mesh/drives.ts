@@ -1,7 +1,7 @@
 // A member's own hyperdrive (only it writes there) and read access to other members' blobs.
 // Readers open just the blobs core the mesh view points at and fetch one file's block range from
 // whoever has it, over the connections the daemon already replicates its corestore on.
-import type { Readable, Transform, Writable } from 'node:stream'
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import Hyperdrive from 'hyperdrive'
 import Hyperblobs, { type BlobId } from 'hyperblobs'
@@ -10,6 +10,13 @@ import { fromHex, toHex, discoveryKey } from '../../protocol/crypto.js'
 import { MeshError } from '../../protocol/errors.js'
 
 export interface Written { version: number, blob: BlobId }
+
+/**
+ * Bytes per stored block. Larger blocks mean fewer requests, proofs and store writes per byte: 4 MiB
+ * fetched ~12 % faster than 1 MiB for 1 GiB on loopback (bench/files.ts, same CPU per byte otherwise);
+ * hypercore refuses blocks over 15 MiB.
+ */
+export const BLOCK = 4 * 1024 * 1024
 
 export class MeshDrives {
   private readonly store: Corestore
@@ -38,11 +45,11 @@ export class MeshDrives {
   get driveKey (): string { return toHex(this.drive.key) }
   get blobsKey (): string { return toHex(this.blobs(null).core.key) }
 
-  /** Writes what the stages yield (each chunk becomes one block) to `path` of our drive. */
+  /** Writes what the stages yield to `path` of our drive, in blocks of about BLOCK bytes. */
   async write (path: string, stages: Array<Readable | Transform>): Promise<Written> {
     const drive = this.drive
     const ws = drive.createWriteStream(path)
-    await runPipeline([...stages, async (source: AsyncIterable<Buffer>) => { await writeAll(ws, source) }])
+    await runPipeline([...stages, new BlockGrouper(BLOCK), async (source: AsyncIterable<Buffer>) => { await writeAll(ws, source) }])
     const entry = await drive.entry(path)
     if (entry === null || entry.value.blob === null) throw new MeshError('INTERNAL', `${path} was written but is not in the drive`)
     return { version: drive.version, blob: entry.value.blob }
@@ -68,6 +75,18 @@ export class MeshDrives {
    */
   read (blobsKey: string, blob: BlobId, idleMs: number): Readable {
     return this.blobs(blobsKey).createReadStream(blob, { wait: true, timeout: idleMs })
+  }
+
+  /**
+   * The stored bytes of one file from `offset`, only if this store holds every block of it (our own
+   * file, or a cached copy of another member's); null otherwise. For serving it to a member directly.
+   */
+  async readLocal (blobsKey: string, blob: BlobId, offset: number): Promise<Readable | null> {
+    const blobs = blobsKey === this.blobsKey ? this.blobs(null) : this.remote.get(blobsKey)
+    if (blobs === undefined) return null
+    await blobs.core.ready()
+    if (blob.blockLength > 0 && !(await blobs.core.has(blob.blockOffset, blob.blockOffset + blob.blockLength))) return null
+    return blobs.createReadStream(blob, { wait: false, start: offset })
   }
 
   /** Frees the local blocks of one file: ours, or a cached copy of someone else's if we hold one. */
@@ -105,6 +124,34 @@ export class MeshDrives {
     for (const blobs of this.remote.values()) await blobs.core.close().catch(noop)
     this.remote.clear()
     if (this.own !== null) await this.own.close().catch(noop)
+  }
+}
+
+/** Joins chunks until they hold at least `size` bytes; a chunk that already does passes as is. */
+class BlockGrouper extends Transform {
+  private parts: Buffer[] = []
+  private bytes = 0
+
+  constructor (private readonly size: number) {
+    super()
+  }
+
+  override _transform (chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.parts.push(chunk)
+    this.bytes += chunk.length
+    if (this.bytes >= this.size) this.release()
+    cb()
+  }
+
+  override _flush (cb: TransformCallback): void {
+    if (this.bytes > 0) this.release()
+    cb()
+  }
+
+  private release (): void {
+    this.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes))
+    this.parts = []
+    this.bytes = 0
   }
 }
 

@@ -46,14 +46,19 @@ class Chunker extends Transform {
   override _transform (data: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.parts.push(data)
     this.size += data.length
+    // keep at least one byte back: only the flush knows which unit is the last
+    if (this.size <= this.unit) {
+      cb()
+      return
+    }
     try {
-      // keep at least one byte back: only the flush knows which unit is the last
-      while (this.size > this.unit) {
-        const all = Buffer.concat(this.parts)
-        this.push(this.onunit(all.subarray(0, this.unit), this.index++, false))
-        this.parts = [all.subarray(this.unit)]
-        this.size = all.length - this.unit
+      const all = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size)
+      let at = 0
+      for (; all.length - at > this.unit; at += this.unit) {
+        this.push(this.onunit(all.subarray(at, at + this.unit), this.index++, false))
       }
+      this.parts = [all.subarray(at)]
+      this.size = all.length - at
       cb()
     } catch (err) {
       cb(err as Error)

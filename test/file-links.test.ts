@@ -1,0 +1,137 @@
+// Direct file transfers (claudemesh/files/v1): the frames, and a real daemon answering a member
+// that speaks the protocol by hand, including one that sends garbage.
+import test from 'brittle'
+import fs from 'node:fs'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import type { NoiseSocket } from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import Protomux from 'protomux'
+import c from 'compact-encoding'
+import { FILES_PROTOCOL, MAX_DATA_BYTES, decodeFrame, encodeFrame, type FileFrame } from '../protocol/file-wire.js'
+import { fromHex } from '../protocol/crypto.js'
+import { ANY_UDP_PORT } from '../protocol/limits.js'
+import { Member, startRelay, tmpDir } from './helpers/cli.js'
+
+test('file frames: each kind round-trips; malformed ones are refused with the reason', (t) => {
+  const frames: FileFrame[] = [
+    { type: 'request', req: 1, mesh: crypto.randomBytes(32), id: 'ab'.repeat(16), offset: 5 * 1024 * 1024, window: 32 * 1024 * 1024 },
+    { type: 'data', req: 2, bytes: crypto.randomBytes(1000) },
+    { type: 'end', req: 3 },
+    { type: 'fail', req: 4, code: 'FILE_UNKNOWN', message: 'no such file' },
+    { type: 'ack', req: 5, bytes: 8 * 1024 * 1024 },
+    { type: 'cancel', req: 6 }
+  ]
+  for (const f of frames) t.alike(decodeFrame(encodeFrame(f)), f, `${f.type} round-trips`)
+
+  const refused = (buf: Buffer, rule: string, what: string): void => {
+    try {
+      decodeFrame(buf)
+      t.fail(`${what} was accepted`)
+    } catch (err) {
+      t.ok((err as Error).message.includes(rule), `${what}: ${(err as Error).message}`)
+    }
+  }
+  refused(Buffer.alloc(0), 'does not decode', 'an empty frame')
+  refused(Buffer.from([9, 1]), 'unknown frame type 9', 'an unknown kind')
+  refused(encodeFrame(frames[0]).subarray(0, 20), 'does not decode', 'a cut-off request')
+  refused(Buffer.concat([encodeFrame(frames[2]), Buffer.from([0])]), '1 bytes left over', 'an end with trailing bytes')
+  refused(encodeFrame({ type: 'data', req: 1, bytes: Buffer.alloc(MAX_DATA_BYTES + 1) }), `must be 1 to ${MAX_DATA_BYTES}`, 'an oversize data frame')
+  refused(encodeFrame({ ...frames[0], window: 0 } as FileFrame), 'window must be above 0', 'a request without credit')
+})
+
+test('a daemon serves a file to a member that asks directly; a malformed frame closes that channel only', { timeout: 120_000 }, async (t) => {
+  const relay = await startRelay(t)
+  const alice = new Member(t, 'alice')
+  const bob = new Member(t, 'bob')
+  const mesh = await alice.json<{ key: string }>('create', 'team', '--relay', `${relay.key}@${relay.address}`)
+  await bob.json('join', (await alice.json<{ link: string }>('invite')).link)
+  await alice.wait({ members: 2, connected: 1 })
+  const src = path.join(tmpDir(t), 'notes.bin')
+  fs.writeFileSync(src, crypto.randomBytes(3 * 1024 * 1024 + 11))
+  const shared = await alice.ipc<{ id: string }>('files.share', { path: src })
+  const aliceKey = (await alice.json<{ swarmKey: string }>('status')).swarmKey
+  await bob.stop()
+  await alice.wait({ connected: 0, timeoutMs: 60_000 })
+
+  // a member speaking the protocol by hand, with bob's identity from bob's own corestore
+  const store = new Corestore(path.join(bob.home, 'store'))
+  const keyPair = await store.createKeyPair('hyperswarm')
+  await store.close()
+  const [host, port] = relay.address.split(':')
+  const rogue = new Hyperswarm({ dht: new HyperDHT({ bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1', port: ANY_UDP_PORT }), keyPair })
+  t.teardown(() => rogue.destroy(), { order: 4 })
+  const conn = await new Promise<NoiseSocket>((resolve) => {
+    rogue.on('connection', (c: NoiseSocket) => { c.on('error', () => {}); resolve(c) })
+    rogue.joinPeer(fromHex(aliceKey))
+  })
+  // frames go out as raw bytes, so that this member can also send garbage
+  interface Opened { send: (f: FileFrame) => void, sendRaw: (b: Buffer) => void, next: () => Promise<FileFrame>, closed: Promise<void> }
+  // alice opens her side once she replicates on this connection (after her TCP-link offer times out):
+  // a channel opened before that is turned away, so open again when she opens hers
+  const mux = Protomux.from(conn)
+  const open = async (): Promise<Opened> => await new Promise((resolve) => {
+    let opened = false
+    const create = (): void => {
+      if (opened) return
+      const frames: FileFrame[] = []
+      let wake: (() => void) | null = null
+      let closed!: () => void
+      const closedP = new Promise<void>((resolve) => { closed = resolve })
+      const channel = mux.createChannel({
+        protocol: FILES_PROTOCOL,
+        onopen: () => {
+          opened = true
+          mux.unpair({ protocol: FILES_PROTOCOL })
+          resolve({ send, sendRaw, next, closed: closedP })
+        },
+        onclose: () => closed()
+      })
+      if (channel === null) return
+      const message = channel.addMessage({ encoding: c.raw, onmessage: (raw) => { frames.push(decodeFrame(raw)); wake?.() } })
+      const sendRaw = (b: Buffer): void => { message.send(b) }
+      const send = (f: FileFrame): void => { sendRaw(encodeFrame(f)) }
+      const next = async (): Promise<FileFrame> => {
+        while (frames.length === 0) await new Promise<void>((resolve) => { wake = resolve })
+        return frames.shift() as FileFrame
+      }
+      channel.open()
+    }
+    mux.pair({ protocol: FILES_PROTOCOL }, create)
+    create()
+  })
+
+  const first = await open()
+  first.sendRaw(Buffer.from('not a frame'))
+  await first.closed
+  t.pass('a malformed frame closes the files channel')
+  await alice.wait({ connected: 1 })
+  t.pass('the connection stays up')
+
+  const second = await open()
+  second.send({ type: 'request', req: 1, mesh: fromHex(mesh.key), id: shared.id, offset: 0, window: 64 * 1024 * 1024 })
+  const parts: Buffer[] = []
+  for (let f = await second.next(); f.type !== 'end'; f = await second.next()) {
+    if (f.type !== 'data') { t.fail(`unexpected ${f.type} frame`); break }
+    parts.push(f.bytes)
+  }
+  const got = Buffer.concat(parts)
+  t.is(crypto.createHash('sha256').update(got).digest('hex'), crypto.createHash('sha256').update(fs.readFileSync(src)).digest('hex'), 'the next channel gets the whole file, identical')
+
+  second.send({ type: 'request', req: 2, mesh: fromHex(mesh.key), id: shared.id, offset: 3 * 1024 * 1024, window: 1024 * 1024 })
+  const tail = await second.next()
+  t.alike(tail.type === 'data' ? tail.bytes : null, fs.readFileSync(src).subarray(3 * 1024 * 1024), 'a request from an offset gets the rest only')
+  t.is((await second.next()).type, 'end', 'and then the end')
+
+  second.send({ type: 'request', req: 3, mesh: fromHex(mesh.key), id: 'c'.repeat(32), offset: 0, window: 1024 })
+  const unknown = await second.next()
+  t.ok(unknown.type === 'fail' && unknown.code === 'FILE_UNKNOWN', 'an unknown id is answered with FILE_UNKNOWN')
+  second.send({ type: 'request', req: 4, mesh: crypto.randomBytes(32), id: shared.id, offset: 0, window: 1024 })
+  const foreign = await second.next()
+  t.ok(foreign.type === 'fail' && foreign.code === 'FILE_FORBIDDEN', 'a mesh it is not a member of is refused')
+  second.send({ type: 'request', req: 5, mesh: fromHex(mesh.key), id: shared.id, offset: 4 * 1024 * 1024, window: 1024 })
+  const beyond = await second.next()
+  t.ok(beyond.type === 'fail' && beyond.code === 'BAD_INPUT' && beyond.message.includes('offset'), 'an offset past the end names the field: ' + (beyond.type === 'fail' ? beyond.message : ''))
+})
