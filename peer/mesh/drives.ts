@@ -82,11 +82,21 @@ export class MeshDrives {
    * file, or a cached copy of another member's); null otherwise. For serving it to a member directly.
    */
   async readLocal (blobsKey: string, blob: BlobId, offset: number): Promise<Readable | null> {
+    const blobs = await this.holding(blobsKey, blob)
+    return blobs === null ? null : blobs.createReadStream(blob, { wait: false, start: offset })
+  }
+
+  /** Whether this store holds every block of one file (of the blobs opened since the daemon started). */
+  async holds (blobsKey: string, blob: BlobId): Promise<boolean> {
+    return (await this.holding(blobsKey, blob)) !== null
+  }
+
+  private async holding (blobsKey: string, blob: BlobId): Promise<Hyperblobs | null> {
     const blobs = blobsKey === this.blobsKey ? this.blobs(null) : this.remote.get(blobsKey)
     if (blobs === undefined) return null
     await blobs.core.ready()
     if (blob.blockLength > 0 && !(await blobs.core.has(blob.blockOffset, blob.blockOffset + blob.blockLength))) return null
-    return blobs.createReadStream(blob, { wait: false, start: offset })
+    return blobs
   }
 
   /** Frees the local blocks of one file: ours, or a cached copy of someone else's if we hold one. */

@@ -48,7 +48,7 @@ export interface GetOptions {
   /** the attachment's key, as the message carried it; null for persistent files */
   key: Buffer | null
   by: Author
-  /** give up when no block arrives for this long; what was fetched is kept for the next try */
+  /** give up when nothing arrives for this long (replicated blocks are kept for the next try) */
   idleMs: number
   onprogress?: Progress
 }
@@ -200,7 +200,8 @@ export class MeshFiles extends EventEmitter {
     let written = 0
     let direct: AsyncIterable<Buffer> | null = null
     try {
-      if (this.direct !== null && entry.blob.byteLength >= DIRECT_MIN_BYTES) direct = await this.direct(entry, opts.idleMs)
+      const large = entry.blob.byteLength >= DIRECT_MIN_BYTES
+      if (this.direct !== null && large && !(await this.drives.holds(entry.blobs, entry.blob))) direct = await this.direct(entry, opts.idleMs)
       const stages: Array<AsyncIterable<Buffer> | Transform> = [
         direct ?? this.drives.read(entry.blobs, entry.blob, opts.idleMs) as unknown as AsyncIterable<Buffer>,
         tap((chunk) => { stored += chunk.length; hash.update(chunk); opts.onprogress?.(stored, entry.blob.byteLength) })
