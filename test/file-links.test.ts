@@ -4,16 +4,12 @@ import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
-import Corestore from 'corestore'
-import HyperDHT from 'hyperdht'
-import type { NoiseSocket } from 'hyperdht'
-import Hyperswarm from 'hyperswarm'
 import Protomux from 'protomux'
 import c from 'compact-encoding'
 import { FILES_PROTOCOL, MAX_DATA_BYTES, decodeFrame, encodeFrame, type FileFrame } from '../protocol/file-wire.js'
 import { fromHex } from '../protocol/crypto.js'
-import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { Member, startRelay, tmpDir } from './helpers/cli.js'
+import { joinedMesh, tmpDir } from './helpers/cli.js'
+import { impersonate } from './helpers/rogue.js'
 
 test('file frames: each kind round-trips; malformed ones are refused with the reason', (t) => {
   const frames: FileFrame[] = [
@@ -43,30 +39,13 @@ test('file frames: each kind round-trips; malformed ones are refused with the re
 })
 
 test('a daemon serves a file to a member that asks directly; a malformed frame closes that channel only', { timeout: 120_000 }, async (t) => {
-  const relay = await startRelay(t)
-  const alice = new Member(t, 'alice')
-  const bob = new Member(t, 'bob')
-  const mesh = await alice.json<{ key: string }>('create', 'team', '--relay', `${relay.key}@${relay.address}`)
-  await bob.json('join', (await alice.json<{ link: string }>('invite')).link)
-  await alice.wait({ members: 2, connected: 1 })
+  const { relay, members: [alice, bob], meshKey } = await joinedMesh(t, ['alice', 'bob'])
   const src = path.join(tmpDir(t), 'notes.bin')
   fs.writeFileSync(src, crypto.randomBytes(3 * 1024 * 1024 + 11))
   const shared = await alice.ipc<{ id: string }>('files.share', { path: src })
-  const aliceKey = (await alice.json<{ swarmKey: string }>('status')).swarmKey
-  await bob.stop()
-  await alice.wait({ connected: 0, timeoutMs: 60_000 })
+  // a member speaking the protocol by hand, with bob's identity
+  const { conn } = await impersonate(t, relay, bob, alice)
 
-  // a member speaking the protocol by hand, with bob's identity from bob's own corestore
-  const store = new Corestore(path.join(bob.home, 'store'))
-  const keyPair = await store.createKeyPair('hyperswarm')
-  await store.close()
-  const [host, port] = relay.address.split(':')
-  const rogue = new Hyperswarm({ dht: new HyperDHT({ bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1', port: ANY_UDP_PORT }), keyPair })
-  t.teardown(() => rogue.destroy(), { order: 4 })
-  const conn = await new Promise<NoiseSocket>((resolve) => {
-    rogue.on('connection', (c: NoiseSocket) => { c.on('error', () => {}); resolve(c) })
-    rogue.joinPeer(fromHex(aliceKey))
-  })
   // frames go out as raw bytes, so that this member can also send garbage
   interface Opened { send: (f: FileFrame) => void, sendRaw: (b: Buffer) => void, next: () => Promise<FileFrame>, closed: Promise<void> }
   // alice opens her side once she replicates on this connection (after her TCP-link offer times out):
@@ -111,7 +90,7 @@ test('a daemon serves a file to a member that asks directly; a malformed frame c
   t.pass('the connection stays up')
 
   const second = await open()
-  second.send({ type: 'request', req: 1, mesh: fromHex(mesh.key), id: shared.id, offset: 0, window: 64 * 1024 * 1024 })
+  second.send({ type: 'request', req: 1, mesh: fromHex(meshKey), id: shared.id, offset: 0, window: 64 * 1024 * 1024 })
   const parts: Buffer[] = []
   for (let f = await second.next(); f.type !== 'end'; f = await second.next()) {
     if (f.type !== 'data') { t.fail(`unexpected ${f.type} frame`); break }
@@ -120,18 +99,18 @@ test('a daemon serves a file to a member that asks directly; a malformed frame c
   const got = Buffer.concat(parts)
   t.is(crypto.createHash('sha256').update(got).digest('hex'), crypto.createHash('sha256').update(fs.readFileSync(src)).digest('hex'), 'the next channel gets the whole file, identical')
 
-  second.send({ type: 'request', req: 2, mesh: fromHex(mesh.key), id: shared.id, offset: 3 * 1024 * 1024, window: 1024 * 1024 })
+  second.send({ type: 'request', req: 2, mesh: fromHex(meshKey), id: shared.id, offset: 3 * 1024 * 1024, window: 1024 * 1024 })
   const tail = await second.next()
   t.alike(tail.type === 'data' ? tail.bytes : null, fs.readFileSync(src).subarray(3 * 1024 * 1024), 'a request from an offset gets the rest only')
   t.is((await second.next()).type, 'end', 'and then the end')
 
-  second.send({ type: 'request', req: 3, mesh: fromHex(mesh.key), id: 'c'.repeat(32), offset: 0, window: 1024 })
+  second.send({ type: 'request', req: 3, mesh: fromHex(meshKey), id: 'c'.repeat(32), offset: 0, window: 1024 })
   const unknown = await second.next()
   t.ok(unknown.type === 'fail' && unknown.code === 'FILE_UNKNOWN', 'an unknown id is answered with FILE_UNKNOWN')
   second.send({ type: 'request', req: 4, mesh: crypto.randomBytes(32), id: shared.id, offset: 0, window: 1024 })
   const foreign = await second.next()
   t.ok(foreign.type === 'fail' && foreign.code === 'FILE_FORBIDDEN', 'a mesh it is not a member of is refused')
-  second.send({ type: 'request', req: 5, mesh: fromHex(mesh.key), id: shared.id, offset: 4 * 1024 * 1024, window: 1024 })
+  second.send({ type: 'request', req: 5, mesh: fromHex(meshKey), id: shared.id, offset: 4 * 1024 * 1024, window: 1024 })
   const beyond = await second.next()
   t.ok(beyond.type === 'fail' && beyond.code === 'BAD_INPUT' && beyond.message.includes('offset'), 'an offset past the end names the field: ' + (beyond.type === 'fail' ? beyond.message : ''))
 })

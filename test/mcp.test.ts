@@ -1,16 +1,11 @@
 // Sessions talk: real `claudemesh mcp` processes driven by the MCP SDK's stdio client, in two
 // CLAUDEMESH_HOMEs joined to one mesh through a real relay.
 import test from 'brittle'
-import path from 'node:path'
-import Corestore from 'corestore'
-import HyperDHT from 'hyperdht'
-import type { NoiseSocket } from 'hyperdht'
-import Hyperswarm from 'hyperswarm'
 import { JsonChannel } from '../protocol/channel.js'
 import { SESSION_PROTOCOL } from '../protocol/session-wire.js'
 import { fromHex, meshTopic } from '../protocol/crypto.js'
-import { ANY_UDP_PORT } from '../protocol/limits.js'
-import { Member, startRelay, cli, joinedHomes } from './helpers/cli.js'
+import { Member, cli, joinedHomes, joinedMesh } from './helpers/cli.js'
+import { impersonate } from './helpers/rogue.js'
 import { McpSession, messageId } from './helpers/mcp.js'
 
 interface T { teardown (fn: () => unknown, opts?: { order?: number }): void }
@@ -210,29 +205,11 @@ test('bad arguments are refused with a clear error and change nothing', { timeou
 })
 
 test('bad frames and oversize messages from a peer: refused, counted, the daemon still serving', { timeout: 120_000 }, async (t) => {
-  const relay = await startRelay(t)
-  const alice = new Member(t, 'alice')
-  const bob = new Member(t, 'bob')
-  const mesh = await alice.json<{ key: string }>('create', 'team', '--relay', `${relay.key}@${relay.address}`)
-  await bob.json('join', (await alice.json<{ link: string }>('invite')).link)
-  await alice.wait({ members: 2, connected: 1 })
-  const aliceKey = (await alice.json<{ swarmKey: string }>('status')).swarmKey
-  await bob.stop()
-  await alice.wait({ connected: 0, timeoutMs: 60_000 }) // else the rogue's connection may replace bob's old one and close under it
-
-  // a misbehaving daemon with a genuine member identity: bob's swarm key, from bob's own corestore
-  const store = new Corestore(path.join(bob.home, 'store'))
-  const bobKeyPair = await store.createKeyPair('hyperswarm')
-  await store.close()
-  const [host, port] = relay.address.split(':')
-  const rogue = new Hyperswarm({ dht: new HyperDHT({ bootstrap: [{ host, port: Number(port) }], host: '127.0.0.1', port: ANY_UDP_PORT }), keyPair: bobKeyPair })
-  t.teardown(() => rogue.destroy(), { order: 4 })
-  const conn = await new Promise<NoiseSocket>((resolve) => {
-    rogue.on('connection', (c: NoiseSocket) => { c.on('error', () => {}); resolve(c) })
-    rogue.joinPeer(fromHex(aliceKey))
-  })
+  const { relay, members: [alice, bob], meshKey } = await joinedMesh(t, ['alice', 'bob'])
+  // a misbehaving daemon with a genuine member identity: bob's
+  const { conn, keyPair: bobKeyPair, destroy: destroyRogue } = await impersonate(t, relay, bob, alice)
   const channelClosed = (send: (ch: JsonChannel) => void): Promise<void> => new Promise((resolve) => {
-    const ch = JsonChannel.open(conn, { protocol: SESSION_PROTOCOL, id: meshTopic(fromHex(mesh.key)), maxFrame: 1 << 20, onopen: () => send(ch as JsonChannel), onframe: () => {}, onclose: () => resolve() })
+    const ch = JsonChannel.open(conn, { protocol: SESSION_PROTOCOL, id: meshTopic(fromHex(meshKey)), maxFrame: 1 << 20, onopen: () => send(ch as JsonChannel), onframe: () => {}, onclose: () => resolve() })
   })
 
   await channelClosed((ch) => ch.sendRaw(Buffer.from('{"t": "msg", this is not json')))
@@ -247,7 +224,7 @@ test('bad frames and oversize messages from a peer: refused, counted, the daemon
   const status = await alice.json<{ meshes: Array<{ malformedFrames: number }> }>('status')
   t.is(status.meshes[0].malformedFrames, 3, 'status reports the malformed frames')
 
-  await rogue.destroy()
+  await destroyRogue()
   const a = await McpSession.start(t, alice.home, ['--name', 'a'])
   const b = await McpSession.start(t, bob.home, ['--name', 'b'])
   await alice.wait({ sessions: 2, connected: 1 })

@@ -144,12 +144,17 @@ export async function startRelay (t: Teardown, opts: { data?: string, port?: num
 
 /** Members with their own homes joined to one mesh through a real relay, all connected to each other. */
 export async function joinedHomes (t: Teardown, labels: string[], env: Record<string, string> = {}): Promise<Member[]> {
+  return (await joinedMesh(t, labels, env)).members
+}
+
+/** As joinedHomes, with the relay they use and the mesh's key. */
+export async function joinedMesh (t: Teardown, labels: string[], env: Record<string, string> = {}): Promise<{ relay: RelayProcess, members: Member[], meshKey: string }> {
   const relay = await startRelay(t)
   const members = labels.map((label) => new Member(t, label, env))
-  await members[0].json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
+  const mesh = await members[0].json<{ key: string }>('create', 'team', '--relay', `${relay.key}@${relay.address}`)
   for (const m of members.slice(1)) await m.json('join', (await members[0].json<{ link: string }>('invite')).link)
   for (const m of members) await m.wait({ members: members.length, connected: members.length - 1 })
-  return members
+  return { relay, members, meshKey: mesh.key }
 }
 
 /** Reads a file tree's bytes, for checking what a folder holds. */
