@@ -6,15 +6,17 @@
 //   throughput  files of 100 MiB and 1 GiB of random bytes (--quick: 100 MiB only), each run with a
 //               fresh file: `files.share` on A (read the file, write it into A's drive: hash, blocks,
 //               file.add op), then, once the share has reached B (wait { files: 1 }), `files.get` on B
-//               (blocks fetched from A over the replication stream, sha256 verified, written to a temp
-//               file with fsync, linked into place). Both timed at the IPC client. The result's sha256
+//               (files this large come straight from A's store over the direct TCP link, the
+//               claudemesh/files/v1 channel: sha256 verified, written to a temp file with fsync, linked
+//               into place). Both timed at the IPC client. The result's sha256
 //               is checked again by the bench. The daemons' CPU time (all threads) during the get is
 //               read from /proc; "CPU ceiling" is the get's rate if each daemon had a core to itself
 //               (bytes / max(CPU of A, CPU of B, their sum / 2)): on a shared machine the wall figures
 //               follow the load, the ceiling much less.
-//               Then the file is deleted (A clears its blocks, B its cached copy) before the next run.
-//   baseline    the 100 MiB runs again between two more daemons started with CLAUDEMESH_TCP_LINKS=0,
-//               so replication goes over the swarm's UDP connection as it did before direct TCP links.
+//               Then the file is deleted (A clears its blocks, B any cached copy) before the next run.
+//   baseline    the same runs again between two more daemons started with CLAUDEMESH_DIRECT_FILES=0:
+//               B replicates the blocks from A into its own store over the TCP link, then reads them
+//               back, as every get did before direct transfers.
 //   floor       in the same run, the same bytes over a raw TCP loopback connection in this process:
 //               read the file, pipe it into the socket, the receiver writes it to a file and fsyncs.
 //   small       time to a fetched small file: N fresh 4 KiB files (default 30, after 3 of warm-up),
@@ -260,14 +262,16 @@ async function bench (t: Teardowns, cfg: Config, results: Results): Promise<void
   const rig: Rig = { a, b, ca: await client(t, a), cb: await client(t, b), dir: tmpDir(t, 'cm-bench-files-') }
   console.log('two daemons connected; throughput (share on A, get on B, raw TCP floor):')
   for (const { bytes, runs } of cfg.sizes) results.sizes.push(await throughput(rig, bytes, runs))
-  // the baseline in the same run: two more daemons with direct TCP links off (the swarm's UDP connection only)
-  const [ua, ub] = await joinedHomes(t, ['ua', 'ub'], { CLAUDEMESH_TCP_LINKS: '0' })
-  const udp: Rig = { a: ua, b: ub, ca: await client(t, ua), cb: await client(t, ub), dir: rig.dir }
-  console.log('baseline, TCP links off (UDP only):')
-  const base = await throughput(udp, cfg.sizes[0].bytes, cfg.sizes[0].runs)
-  results.sizes.push({ ...base, label: `${base.label}, UDP only` })
-  await ua.stop()
-  await ub.stop()
+  // the baseline in the same run: two more daemons that replicate large files instead of fetching them directly
+  const [ra, rb] = await joinedHomes(t, ['ra', 'rb'], { CLAUDEMESH_DIRECT_FILES: '0' })
+  const replicated: Rig = { a: ra, b: rb, ca: await client(t, ra), cb: await client(t, rb), dir: rig.dir }
+  console.log('baseline, direct transfers off (replicated into B\'s store, then read back):')
+  for (const { bytes, runs } of cfg.sizes) {
+    const base = await throughput(replicated, bytes, runs)
+    results.sizes.push({ ...base, label: `${base.label}, replicated` })
+  }
+  await ra.stop()
+  await rb.stop()
   console.log(`small files (${SMALL_BYTES} B, ${cfg.small} after ${SMALL_WARMUP} of warm-up):`)
   // the big files were deleted: the view holds none, so the count starts at 0 again
   results.small = await small(rig, cfg.small)
