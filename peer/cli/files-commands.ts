@@ -79,8 +79,11 @@ ${LIMITS_HELP}`)
     .addHelpText('after', `
 The file is written to a temporary file in the target folder, checked against the sha256 recorded
 when it was shared, flushed to disk and only then moved into place: <save_to> never holds a partial
-or corrupt file. An existing file is replaced only with --overwrite. If the peers stop sending for
---timeout seconds, get fails; what arrived is kept by the daemon, so running it again resumes.
+or corrupt file. An existing file is replaced only with --overwrite. Files of 16 MiB and more come
+straight from a member that holds them and are not kept by this daemon; if that member goes away,
+the transfer carries on from where it was when it (or another holder) is back. If nothing arrives
+for --timeout seconds, get fails; for smaller files what arrived is kept, so running it again
+resumes (a larger one starts over).
 Each fetch is recorded and shown by \`claudemesh files status\`.
 ${LIMITS_HELP}`)
     .action(async (idArg: string, saveTo: string, opts: ProgressOpts & { overwrite?: boolean, timeout: number }) => {
