@@ -88,6 +88,8 @@ test('a daemon serves a file to a member that asks directly; a malformed frame c
   t.pass('a malformed frame closes the files channel')
   await alice.wait({ connected: 1 })
   t.pass('the connection stays up')
+  const status = await alice.json<{ meshes: Array<{ malformedFileFrames: number }> }>('status')
+  t.is(status.meshes[0].malformedFileFrames, 1, 'status counts the malformed frame')
 
   const second = await open()
   second.send({ type: 'request', req: 1, mesh: fromHex(meshKey), id: shared.id, offset: 0, window: 64 * 1024 * 1024 })

@@ -32,6 +32,8 @@ export class FileLinks extends EventEmitter {
   private readonly peers = new Set<FilePeer>()
   private readonly paired = new WeakSet<object>()
   private closed = false
+  /** channels closed because the remote sent a malformed frame */
+  malformed = 0
 
   constructor (opts: FileLinksOptions) {
     super()
@@ -46,7 +48,8 @@ export class FileLinks extends EventEmitter {
     if (this.closed) return
     const peer = new FilePeer(stream, remoteKey, this.opts, {
       onopen: () => { this.peers.add(peer); this.emit('peer') },
-      onclose: () => { this.peers.delete(peer) }
+      onclose: () => { this.peers.delete(peer) },
+      onmalformed: (why) => { this.malformed++; this.emit('malformed', remoteKey, why) }
     })
     peer.open()
     if (this.paired.has(stream as object)) return
@@ -123,7 +126,7 @@ export class FileLinks extends EventEmitter {
   }
 }
 
-interface PeerEvents { onopen: () => void, onclose: () => void }
+interface PeerEvents { onopen: () => void, onclose: () => void, onmalformed: (why: string) => void }
 
 interface Outgoing { sent: number, acked: number, window: number, done: boolean, wake: (() => void) | null }
 
@@ -188,7 +191,8 @@ class FilePeer {
     let frame: FileFrame
     try {
       frame = decodeFrame(raw)
-    } catch {
+    } catch (err) {
+      this.events.onmalformed((err as Error).message)
       this.close() // a malformed frame closes this channel only; transfers on it carry on elsewhere
       return
     }

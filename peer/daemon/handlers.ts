@@ -196,7 +196,9 @@ function meshStatus (daemon: Daemon, mesh: Mesh): object {
     malformedFrames: daemon.sessionsOf(mesh).counters.malformedFrames,
     members: mesh.members.length,
     refusedConnections: network.refused.count,
-    tcpLinks: { port: network.bulk.port, active: network.bulk.tcpLinks, refused: network.refused.tcpLinks }
+    tcpLinks: { port: network.bulk.port, active: network.bulk.tcpLinks, refused: network.refused.tcpLinks },
+    /** files channels closed for a malformed frame (direct transfers; any mesh on this network) */
+    malformedFileFrames: network.files.malformed
   }
 }
 

@@ -80,6 +80,7 @@ export class Network extends EventEmitter {
       this.emit('refused')
     })
     this.files = new FileLinks({ mesh: (key) => this.meshes.get(key), memberOf: (mesh, key) => this.memberOf(mesh, key) })
+    this.files.on('malformed', (key: string, why: string) => this.emit('log', `closed the files channel of ${key.slice(0, 8)}: ${why}`))
     this.swarm.on('connection', (conn: NoiseSocket) => this.onconnection(conn))
     this.swarm.on('ban', (info: PeerInfo) => { this.onrefused(info) })
     this.relay = new RelayClient(dht, opts.keyPair, opts.relayKey, opts.addresses.join(', '))
