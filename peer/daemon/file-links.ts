@@ -278,9 +278,9 @@ class Incoming {
     this.req = req
   }
 
-  /** true once bytes (or the end) arrived; false if this member cannot serve the file, or is silent for `ms` */
+  /** true once bytes arrived; false if this member cannot serve the file, or is silent for `ms` */
   async answered (ms: number): Promise<boolean> {
-    if (this.gotAnswer) return this.error === null
+    if (this.gotAnswer) return this.error === null && (this.queue.length > 0 || this.consumed > 0)
     if (this.error !== null) return false
     const ok = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), ms)
@@ -308,7 +308,8 @@ class Incoming {
   private settle (): void {
     if (!this.gotAnswer && (this.queue.length > 0 || this.ended || this.error !== null)) {
       this.gotAnswer = true
-      const ok = this.error === null
+      // we ask only for bytes that exist: an answer without any (an end at once) does not serve us
+      const ok = this.error === null && this.queue.length > 0
       for (const resolve of this.answerWaiters.splice(0)) resolve(ok)
     }
     this.wake?.()
