@@ -3,7 +3,7 @@ import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
-import { joinedHomes, tmpDir } from './helpers/cli.js'
+import { joinedHomes, tmpDir, type Member } from './helpers/cli.js'
 import { refusal } from './helpers/errors.js'
 import { McpSession } from './helpers/mcp.js'
 import { replicateStoredBytes, storedBlocks } from './helpers/replica.js'
@@ -125,16 +125,20 @@ test('an attachment: its recipient reads it, a third member holding the blocks c
   t.is(await storedBlocks(bob.home, entry), 0, 'and the recipient\'s copy too')
 })
 
-test('a 100 MB file completes, and survives its uploader being killed mid-transfer with no partial file at save_to', { timeout: 300_000 }, async (t) => {
+/** alice shares 100 MiB of random bytes; bob sees it and has an IPC client for pushes (progress). */
+async function largeShare (t: Parameters<typeof joinedHomes>[0], name: string): Promise<{ alice: Member, bob: Member, dir: string, src: string, shared: { id: string }, saveTo: string, client: IpcClient }> {
   const [alice, bob] = await joinedHomes(t, ['alice', 'bob'])
   const dir = tmpDir(t)
-  const src = randomFile(dir, 'dataset.bin', 100 * 1024 * 1024)
-  const shared = await alice.ipc('files.share', { path: src })
+  const src = randomFile(dir, name, 100 * 1024 * 1024)
+  const shared = await alice.ipc<{ id: string }>('files.share', { path: src })
   await bob.wait({ files: 1 })
-  const saveTo = path.join(dir, 'copy.bin')
-
   const client = await IpcClient.connect(homePaths(bob.home).socket)
   t.teardown(() => client.close())
+  return { alice, bob, dir, src, shared, saveTo: path.join(dir, 'copy.bin'), client }
+}
+
+test('a 100 MB file completes, and survives its uploader being killed mid-transfer with no partial file at save_to', { timeout: 300_000 }, async (t) => {
+  const { alice, bob, dir, src, shared, saveTo, client } = await largeShare(t, 'dataset.bin')
   let killed = false
   let seenAfterKill = -1
   const progress = new Promise<void>((resolve) => {
@@ -163,6 +167,36 @@ test('a 100 MB file completes, and survives its uploader being killed mid-transf
   const entry = (await bob.ipc('files.status', { id: shared.id })).file
   await bob.run('daemon', 'stop')
   t.is(await storedBlocks(bob.home, entry), 0, 'fetched directly: no second copy in the reader\'s store')
+})
+
+test('a large file whose get gave up (its uploader gone) carries on from what arrived at the next get to the same place', { timeout: 300_000 }, async (t) => {
+  const { alice, bob, dir, src, shared, saveTo, client } = await largeShare(t, 'video.bin')
+  const firstBytes = new Map<string, number>()
+  let killed = false
+  client.on('push', (event: string, data: { token: string, bytes: number, total: number }) => {
+    if (event !== 'progress') return
+    if (!firstBytes.has(data.token)) firstBytes.set(data.token, data.bytes)
+    if (data.token === 'first' && !killed && data.bytes < data.total / 2) {
+      killed = true
+      process.kill(alice.pid() ?? -1, 'SIGKILL')
+    }
+  })
+  const failed = await refusal(client.request('files.get', { id: shared.id, saveTo, progress: 'first', timeoutSeconds: 2 }))
+  t.is(failed?.code, 'FILE_UNAVAILABLE', 'the get gives up once its uploader is gone: ' + failed?.message)
+  const partial = fs.readdirSync(dir).filter((f) => f.includes('claudemesh-partial'))
+  t.is(partial.length, 1, 'what arrived is kept beside the target')
+  t.ok(failed?.message.includes(partial[0]), 'and the error says where')
+  const kept = fs.statSync(path.join(dir, partial[0])).size
+  t.ok(kept > 0 && kept < 100 * 1024 * 1024, `part of it arrived (${kept} bytes)`)
+  t.absent(fs.existsSync(saveTo), 'nothing at save_to')
+
+  t.is((await alice.run('daemon', 'start')).code, 0, 'the uploader comes back')
+  await bob.wait({ connected: 1, timeoutMs: 60_000 })
+  const got = await client.request<{ bytes: number }>('files.get', { id: shared.id, saveTo, progress: 'second', timeoutSeconds: 60 })
+  t.ok((firstBytes.get('second') ?? 0) > kept, `the next get carried on after the ${kept} kept bytes (first progress at ${firstBytes.get('second')})`)
+  t.is(got.bytes, 100 * 1024 * 1024)
+  t.is(sha256(saveTo), sha256(src), 'the copy is identical')
+  t.alike(fs.readdirSync(dir).filter((f) => f.includes('claudemesh-partial')), [], 'no temp file left behind')
 })
 
 test('delete_file: refused for a non-uploader, done by the uploader (gone everywhere) or the owner', { timeout: 120_000 }, async (t) => {

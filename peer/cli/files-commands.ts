@@ -82,8 +82,8 @@ when it was shared, flushed to disk and only then moved into place: <save_to> ne
 or corrupt file. An existing file is replaced only with --overwrite. Files of 16 MiB and more come
 straight from a member that holds them and are not kept by this daemon; if that member goes away,
 the transfer carries on from where it was when it (or another holder) is back. If nothing arrives
-for --timeout seconds, get fails; for smaller files what arrived is kept, so running it again
-resumes (a larger one starts over).
+for --timeout seconds, get fails; what arrived is kept (for a large shared file, in a hidden
+.<name>.<id>.claudemesh-partial beside <save_to>), so running it again to the same place resumes.
 Each fetch is recorded and shown by \`claudemesh files status\`.
 ${LIMITS_HELP}`)
     .action(async (idArg: string, saveTo: string, opts: ProgressOpts & { overwrite?: boolean, timeout: number }) => {

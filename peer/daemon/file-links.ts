@@ -59,9 +59,12 @@ export class FileLinks extends EventEmitter {
 
   /** How a mesh's files fetch directly (MeshFiles.direct). */
   fetcher (mesh: Mesh): DirectFetch {
-    return async (entry, idleMs) => {
-      const first = await this.start(mesh, entry, 0, idleMs)
-      return first === null ? null : this.transfer(mesh, entry, first, idleMs)
+    return async (entry, idleMs, offset) => {
+      let first = await this.start(mesh, entry, offset, idleMs)
+      // carrying on from a kept part: give a holder whose connection is still opening the idle time
+      // to answer, rather than start over by replication
+      if (first === null && offset > 0) first = await this.reconnect(mesh, entry, offset, idleMs).catch(() => null)
+      return first === null ? null : this.transfer(mesh, entry, first, offset, idleMs)
     }
   }
 
@@ -75,9 +78,9 @@ export class FileLinks extends EventEmitter {
     return null
   }
 
-  private async * transfer (mesh: Mesh, entry: FileEntry, first: Incoming, idleMs: number): AsyncGenerator<Buffer> {
+  private async * transfer (mesh: Mesh, entry: FileEntry, first: Incoming, from: number, idleMs: number): AsyncGenerator<Buffer> {
     const total = entry.blob.byteLength
-    let offset = 0
+    let offset = from
     let current: Incoming | null = first
     try {
       while (true) {

@@ -60,7 +60,7 @@ export interface Fetched { id: string, path: string, bytes: number, hash: string
  * without passing them through our store). Resolves null when no connected member can serve it
  * now, and the file then comes by replication instead.
  */
-export type DirectFetch = (entry: FileEntry, idleMs: number) => Promise<AsyncIterable<Buffer> | null>
+export type DirectFetch = (entry: FileEntry, idleMs: number, offset: number) => Promise<AsyncIterable<Buffer> | null>
 
 /**
  * Files from this size on are fetched directly when a member can serve them: ~3x faster than
@@ -88,6 +88,8 @@ export class MeshFiles extends EventEmitter {
   readonly accessCounts = new Map<string, number>()
   /** set by the daemon once the mesh is on a network */
   direct: DirectFetch | null = null
+  /** temp files of direct gets in progress (one get per target and file at a time) */
+  private readonly fetching = new Set<string>()
 
   constructor (store: Corestore, encryptionKey: Buffer, ctx: FilesContext) {
     super()
@@ -194,28 +196,43 @@ export class MeshFiles extends EventEmitter {
     const id = entry.id
     if (entry.encrypted && opts.key === null) throw notForYou(entry)
     const target = await checkTarget(opts.saveTo, opts.overwrite)
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${toHex(randomBytes(4))}.claudemesh-partial`)
-    const hash = crypto.createHash('sha256')
+    const total = entry.blob.byteLength
+    const direct = this.direct !== null && total >= DIRECT_MIN_BYTES && !(await this.drives.holds(entry.blobs, entry.blob))
+    // a large file comes without a copy in our store: what arrived of a shared one stays next to the
+    // target under a name of its own, and the next get to the same place carries on from there
+    // (an attachment's bytes are opened as they arrive, so it starts over)
+    const keep = direct && !entry.encrypted
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${keep ? id : toHex(randomBytes(4))}.claudemesh-partial`)
+    if (keep) {
+      if (this.fetching.has(temp)) throw MeshError.BAD_INPUT('save_to', `${target} is already being fetched from ${entry.name}; wait for that get to end`)
+      this.fetching.add(temp)
+    }
+    let hash = crypto.createHash('sha256')
     let stored = 0
     let written = 0
-    let direct: AsyncIterable<Buffer> | null = null
     try {
-      const large = entry.blob.byteLength >= DIRECT_MIN_BYTES
-      if (this.direct !== null && large && !(await this.drives.holds(entry.blobs, entry.blob))) direct = await this.direct(entry, opts.idleMs)
+      const kept = keep ? await keptPart(temp, total, hash) : 0
+      const source = direct ? await this.direct?.(entry, opts.idleMs, kept) ?? null : null
+      if (source === null && kept > 0) hash = crypto.createHash('sha256') // nobody serves it directly: replicate it all
+      stored = written = source === null ? 0 : kept
       const stages: Array<AsyncIterable<Buffer> | Transform> = [
-        direct ?? this.drives.read(entry.blobs, entry.blob, opts.idleMs) as unknown as AsyncIterable<Buffer>,
-        tap((chunk) => { stored += chunk.length; hash.update(chunk); opts.onprogress?.(stored, entry.blob.byteLength) })
+        source ?? this.drives.read(entry.blobs, entry.blob, opts.idleMs) as unknown as AsyncIterable<Buffer>,
+        tap((chunk) => { stored += chunk.length; hash.update(chunk); opts.onprogress?.(stored, total) })
       ]
       if (opts.key !== null) stages.push(openStream(opts.key, id))
       stages.push(tap((chunk) => { written += chunk.length }))
       // flush: fsync before the stream closes, so the rename below publishes complete bytes
-      await runPipeline([...stages, fs.createWriteStream(temp, { flags: 'wx', mode: entry.encrypted ? 0o600 : 0o644, flush: true })])
+      const flags = written > 0 ? 'a' : keep ? 'w' : 'wx'
+      await runPipeline([...stages, fs.createWriteStream(temp, { flags, mode: entry.encrypted ? 0o600 : 0o644, flush: true })])
       const digest = hash.digest('hex')
       if (digest !== entry.hash || written !== entry.size) throw MeshError.FILE_CORRUPT(`${entry.name} (${id}) arrived with ${written} bytes and hash ${digest.slice(0, 12)}, not the ${entry.size} bytes and hash ${entry.hash.slice(0, 12)} it was shared with`)
       await place(temp, target, opts.overwrite)
     } catch (err) {
-      await fs.promises.rm(temp, { force: true })
-      throw fetchError(err, entry, direct === null ? stored : 0)
+      const resumable = keep && written > 0 && err instanceof MeshError && err.code === 'FILE_UNAVAILABLE'
+      if (!resumable) await fs.promises.rm(temp, { force: true })
+      throw fetchError(err, entry, direct ? null : stored, resumable ? temp : null)
+    } finally {
+      this.fetching.delete(temp)
     }
     // the file is in place: the caller need not wait for the access to be recorded in the log
     this.ctx.append({ type: 'file.access', v: 1, at: this.ctx.clock.now(), id, by: opts.by }).catch(noop)
@@ -422,14 +439,35 @@ async function place (temp: string, target: string, overwrite: boolean): Promise
   await fs.promises.rm(temp, { force: true })
 }
 
-function fetchError (err: unknown, entry: FileEntry, stored: number): Error {
+/**
+ * The error a get ends with. `replicated`: bytes of it kept in our store (a get by replication);
+ * `partial`: the temp file that keeps what arrived directly, for the next get to carry on from.
+ */
+function fetchError (err: unknown, entry: FileEntry, replicated: number | null, partial: string | null): Error {
+  if (partial !== null && err instanceof MeshError) return new MeshError(err.code, `${err.message.replace(/: get it again to start over$/, '')}: what arrived is kept in ${partial}; get it again to the same save_to to carry on`)
   if (err instanceof MeshError) return err
   const code = isCoded(err) ? err.code : ''
+  const kept = replicated === null ? 'get it again to start over' : `${replicated} of ${entry.blob.byteLength} bytes are kept here: get it again to resume`
   if (code === 'REQUEST_TIMEOUT' || code === 'BLOCK_NOT_AVAILABLE') {
-    return MeshError.FILE_UNAVAILABLE(`no peer that has ${entry.name} (${entry.id}) sent any of it for a while (is ${entry.by.session ?? entry.by.member}'s machine online?); ${stored} of ${entry.blob.byteLength} bytes are kept here: get it again to resume`)
+    return MeshError.FILE_UNAVAILABLE(`no peer that has ${entry.name} (${entry.id}) sent any of it for a while (is ${entry.by.session ?? entry.by.member}'s machine online?); ${kept}`)
   }
-  if (code === 'SESSION_CLOSED') return MeshError.FILE_UNAVAILABLE(`the daemon is closing; ${stored} bytes of ${entry.name} are kept: get it again to resume`)
+  if (code === 'SESSION_CLOSED') return MeshError.FILE_UNAVAILABLE(`the daemon is closing; ${kept}`)
   return err instanceof Error ? err : new Error(String(err))
+}
+
+/**
+ * Bytes a previous direct get left at `temp` (hashed into `hash`), or 0 if there is nothing usable
+ * there (what is not a regular file no larger than the file is removed).
+ */
+async function keptPart (temp: string, total: number, hash: crypto.Hash): Promise<number> {
+  const st = await fs.promises.lstat(temp).catch(() => null)
+  if (st === null) return 0
+  if (!st.isFile() || st.size > total) {
+    await fs.promises.rm(temp, { force: true, recursive: true })
+    return 0
+  }
+  for await (const chunk of fs.createReadStream(temp, { highWaterMark: BLOCK })) hash.update(chunk as Buffer)
+  return st.size
 }
 
 function noop (): void {}
