@@ -120,7 +120,7 @@ export class MeshFiles extends EventEmitter {
     const hash = crypto.createHash('sha256')
     let read = 0
     const counter = tap((chunk) => { read += chunk.length; opts.onprogress?.(read, size) })
-    const stages: Array<Readable | Transform> = [fs.createReadStream(filePath, { highWaterMark: BLOCK }), counter]
+    const stages: Array<Readable | Transform> = [fs.createReadStream(filePath, { highWaterMark: Math.max(1, Math.min(BLOCK, size)) }), counter]
     if (key !== null) stages.push(sealStream(key, id))
     stages.push(tap((chunk) => hash.update(chunk)))
     const written = await this.drives.write(drivePath, stages)
