@@ -14,6 +14,7 @@ export const WINDOW_BYTES = 32 * 1024 * 1024
 /** a data frame carries at most one stored block (4 MiB) with room to spare */
 export const MAX_DATA_BYTES = 8 * 1024 * 1024
 const MAX_TEXT = 1024
+const MAX_CODE = 64
 
 export type FileFrame =
   | { type: 'request', req: number, mesh: Buffer, id: string, offset: number, window: number }
@@ -42,35 +43,23 @@ export function encodeFrame (frame: FileFrame): Buffer {
   return state.buffer
 }
 
-function preencode (state: State, f: FileFrame): void {
-  c.uint8.preencode(state, FRAME[f.type])
-  c.uint.preencode(state, f.req)
-  switch (f.type) {
-    case 'request':
-      c.fixed32.preencode(state, f.mesh)
-      c.fixed(16).preencode(state, Buffer.from(f.id, 'hex'))
-      c.uint.preencode(state, f.offset)
-      c.uint.preencode(state, f.window)
-      break
-    case 'data': state.end += f.bytes.byteLength; break
-    case 'fail': c.string.preencode(state, f.code); c.string.preencode(state, f.message); break
-    case 'ack': c.uint.preencode(state, f.bytes); break
-  }
-}
+function preencode (state: State, f: FileFrame): void { fields('preencode', state, f) }
+function encode (state: State, f: FileFrame): void { fields('encode', state, f) }
 
-function encode (state: State, f: FileFrame): void {
-  c.uint8.encode(state, FRAME[f.type])
-  c.uint.encode(state, f.req)
+/** Sizes (preencode) or writes (encode) a frame's fields: one list, so the two cannot disagree. */
+function fields (op: 'preencode' | 'encode', state: State, f: FileFrame): void {
+  c.uint8[op](state, FRAME[f.type])
+  c.uint[op](state, f.req)
   switch (f.type) {
     case 'request':
-      c.fixed32.encode(state, f.mesh)
-      c.fixed(16).encode(state, Buffer.from(f.id, 'hex'))
-      c.uint.encode(state, f.offset)
-      c.uint.encode(state, f.window)
+      c.fixed32[op](state, f.mesh)
+      c.fixed(16)[op](state, Buffer.from(f.id, 'hex'))
+      c.uint[op](state, f.offset)
+      c.uint[op](state, f.window)
       break
-    case 'data': (state.buffer as Buffer).set(f.bytes, state.start); state.start += f.bytes.byteLength; break
-    case 'fail': c.string.encode(state, f.code.slice(0, 64)); c.string.encode(state, f.message.slice(0, MAX_TEXT)); break
-    case 'ack': c.uint.encode(state, f.bytes); break
+    case 'data': c.raw[op](state, f.bytes); break
+    case 'fail': c.string[op](state, f.code.slice(0, MAX_CODE)); c.string[op](state, f.message.slice(0, MAX_TEXT)); break
+    case 'ack': c.uint[op](state, f.bytes); break
   }
 }
 
@@ -106,7 +95,7 @@ export function decodeFrame (buf: Buffer): FileFrame {
       case FRAME.fail: {
         const code = c.string.decode(state)
         const message = c.string.decode(state)
-        if (code.length > 64 || message.length > MAX_TEXT) throw new FrameError('fail: code or message too long')
+        if (code.length > MAX_CODE || message.length > MAX_TEXT) throw new FrameError('fail: code or message too long')
         frame = { type: 'fail', req, code, message }
         break
       }

@@ -21,6 +21,8 @@ test('file frames: each kind round-trips; malformed ones are refused with the re
     { type: 'cancel', req: 6 }
   ]
   for (const f of frames) t.alike(decodeFrame(encodeFrame(f)), f, `${f.type} round-trips`)
+  const long = decodeFrame(encodeFrame({ type: 'fail', req: 7, code: 'FILE_UNAVAILABLE', message: 'x'.repeat(5000) }))
+  t.ok(long.type === 'fail' && long.message.length === 1024, 'a long failure message is cut to 1024 characters, and the frame still decodes')
 
   const refused = (buf: Buffer, rule: string, what: string): void => {
     try {
