@@ -118,7 +118,7 @@ export class FileLinks extends EventEmitter {
         this.on('peer', done)
       })
     }
-    throw MeshError.FILE_UNAVAILABLE(`no member that holds ${entry.name} (${entry.id}) was reachable for ${Math.round(idleMs / 1000)} s (is ${entry.by.session ?? entry.by.member}'s machine online?); ${offset} of ${entry.blob.byteLength} bytes had arrived: get it again to start over`)
+    throw MeshError.FILE_UNAVAILABLE(`no member that holds ${entry.name} (${entry.id}) was reachable for ${Math.round(idleMs / 1000)} s (is ${entry.by.session ?? entry.by.member}'s machine online?); ${offset} of ${entry.blob.byteLength} bytes had arrived`)
   }
 
   close (): void {

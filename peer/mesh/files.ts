@@ -207,14 +207,17 @@ export class MeshFiles extends EventEmitter {
       if (this.fetching.has(temp)) throw MeshError.BAD_INPUT('save_to', `${target} is already being fetched from ${entry.name}; wait for that get to end`)
       this.fetching.add(temp)
     }
-    let hash = crypto.createHash('sha256')
+    const hash = crypto.createHash('sha256')
     let stored = 0
     let written = 0
     try {
-      const kept = keep ? await keptPart(temp, total, hash) : 0
+      const kept = keep ? await keptSize(temp, total) : 0
       const source = direct ? await this.direct?.(entry, opts.idleMs, kept) ?? null : null
-      if (source === null && kept > 0) hash = crypto.createHash('sha256') // nobody serves it directly: replicate it all
-      stored = written = source === null ? 0 : kept
+      // carrying on: the kept bytes count; with no direct source it replicates whole, over them
+      if (source !== null && kept > 0) {
+        for await (const chunk of fs.createReadStream(temp, { highWaterMark: BLOCK })) hash.update(chunk as Buffer)
+        stored = written = kept
+      }
       const stages: Array<AsyncIterable<Buffer> | Transform> = [
         source ?? this.drives.read(entry.blobs, entry.blob, opts.idleMs) as unknown as AsyncIterable<Buffer>,
         tap((chunk) => { stored += chunk.length; hash.update(chunk); opts.onprogress?.(stored, total) })
@@ -230,7 +233,10 @@ export class MeshFiles extends EventEmitter {
     } catch (err) {
       const resumable = keep && written > 0 && err instanceof MeshError && err.code === 'FILE_UNAVAILABLE'
       if (!resumable) await fs.promises.rm(temp, { force: true })
-      throw fetchError(err, entry, direct ? null : stored, resumable ? temp : null)
+      const next = resumable
+        ? `what arrived is kept in ${temp}; get it again to the same save_to to carry on`
+        : direct ? 'get it again to start over' : `${stored} of ${total} bytes are kept here: get it again to resume`
+      throw fetchError(err, entry, direct, next)
     } finally {
       this.fetching.delete(temp)
     }
@@ -440,33 +446,30 @@ async function place (temp: string, target: string, overwrite: boolean): Promise
 }
 
 /**
- * The error a get ends with. `replicated`: bytes of it kept in our store (a get by replication);
- * `partial`: the temp file that keeps what arrived directly, for the next get to carry on from.
+ * The error a get ends with; a transfer that stalled says what a next get would do (`next`). A
+ * direct transfer's FILE_UNAVAILABLE comes from the file links, which do not know that part.
  */
-function fetchError (err: unknown, entry: FileEntry, replicated: number | null, partial: string | null): Error {
-  if (partial !== null && err instanceof MeshError) return new MeshError(err.code, `${err.message.replace(/: get it again to start over$/, '')}: what arrived is kept in ${partial}; get it again to the same save_to to carry on`)
-  if (err instanceof MeshError) return err
+function fetchError (err: unknown, entry: FileEntry, direct: boolean, next: string): Error {
+  if (err instanceof MeshError) return direct && err.code === 'FILE_UNAVAILABLE' ? MeshError.FILE_UNAVAILABLE(`${err.message}; ${next}`) : err
   const code = isCoded(err) ? err.code : ''
-  const kept = replicated === null ? 'get it again to start over' : `${replicated} of ${entry.blob.byteLength} bytes are kept here: get it again to resume`
   if (code === 'REQUEST_TIMEOUT' || code === 'BLOCK_NOT_AVAILABLE') {
-    return MeshError.FILE_UNAVAILABLE(`no peer that has ${entry.name} (${entry.id}) sent any of it for a while (is ${entry.by.session ?? entry.by.member}'s machine online?); ${kept}`)
+    return MeshError.FILE_UNAVAILABLE(`no peer that has ${entry.name} (${entry.id}) sent any of it for a while (is ${entry.by.session ?? entry.by.member}'s machine online?); ${next}`)
   }
-  if (code === 'SESSION_CLOSED') return MeshError.FILE_UNAVAILABLE(`the daemon is closing; ${kept}`)
+  if (code === 'SESSION_CLOSED') return MeshError.FILE_UNAVAILABLE(`the daemon is closing; ${next}`)
   return err instanceof Error ? err : new Error(String(err))
 }
 
 /**
- * Bytes a previous direct get left at `temp` (hashed into `hash`), or 0 if there is nothing usable
- * there (what is not a regular file no larger than the file is removed).
+ * The size of what a previous direct get left at `temp`, or 0 if there is nothing usable there
+ * (what is not a regular file no larger than the file is removed).
  */
-async function keptPart (temp: string, total: number, hash: crypto.Hash): Promise<number> {
+async function keptSize (temp: string, total: number): Promise<number> {
   const st = await fs.promises.lstat(temp).catch(() => null)
   if (st === null) return 0
   if (!st.isFile() || st.size > total) {
     await fs.promises.rm(temp, { force: true, recursive: true })
     return 0
   }
-  for await (const chunk of fs.createReadStream(temp, { highWaterMark: BLOCK })) hash.update(chunk as Buffer)
   return st.size
 }
 
