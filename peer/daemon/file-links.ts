@@ -273,8 +273,9 @@ class Incoming {
   private wake: (() => void) | null = null
   private consumed = 0
   private acked = 0
-  private gotAnswer = false
-  private answerWaiters: Array<(ok: boolean) => void> = []
+  /** whether what came first was bytes (an end at once does not serve us: we ask only for bytes that exist); null until something came */
+  private answer: boolean | null = null
+  private onanswer: ((ok: boolean) => void) | null = null
 
   constructor (peer: FilePeer, req: number) {
     this.peer = peer
@@ -283,11 +284,9 @@ class Incoming {
 
   /** true once bytes arrived; false if this member cannot serve the file, or is silent for `ms` */
   async answered (ms: number): Promise<boolean> {
-    if (this.gotAnswer) return this.error === null && (this.queue.length > 0 || this.consumed > 0)
-    if (this.error !== null) return false
-    const ok = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms)
-      this.answerWaiters.push((answer) => { clearTimeout(timer); resolve(answer) })
+    const ok = this.answer ?? await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { this.onanswer = null; resolve(false) }, ms)
+      this.onanswer = (answer) => { clearTimeout(timer); resolve(answer) }
     })
     if (!ok) this.cancel()
     return ok
@@ -309,11 +308,10 @@ class Incoming {
   }
 
   private settle (): void {
-    if (!this.gotAnswer && (this.queue.length > 0 || this.ended || this.error !== null)) {
-      this.gotAnswer = true
-      // we ask only for bytes that exist: an answer without any (an end at once) does not serve us
-      const ok = this.error === null && this.queue.length > 0
-      for (const resolve of this.answerWaiters.splice(0)) resolve(ok)
+    if (this.answer === null && (this.queue.length > 0 || this.ended || this.error !== null)) {
+      this.answer = this.error === null && this.queue.length > 0
+      this.onanswer?.(this.answer)
+      this.onanswer = null
     }
     this.wake?.()
   }
