@@ -126,10 +126,7 @@ files are gone. Use the id prefix with get, status and delete.`)
     .option('--mesh <name>', 'which mesh (needed when several are joined)')
     .option('--json', 'print {file, accesses} as JSON')
     .action(async (idArg: string, opts: MeshOpts) => {
-      const res = await withDaemon(async (client) => {
-        const id = await resolveId(client, idArg, opts.mesh)
-        return await client.request<FileStatus>('files.status', { id, mesh: opts.mesh ?? null })
-      })
+      const res = await requestById<FileStatus>('files.status', idArg, opts.mesh)
       if (opts.json === true) return printJson(res)
       const { file: e, accesses } = res
       const now = Date.now()
@@ -150,10 +147,7 @@ files are gone. Use the id prefix with get, status and delete.`)
     .option('--mesh <name>', 'which mesh (needed when several are joined)')
     .option('--json', 'print {id, name, deleted} as JSON')
     .action(async (idArg: string, opts: MeshOpts) => {
-      const res = await withDaemon(async (client) => {
-        const id = await resolveId(client, idArg, opts.mesh)
-        return await client.request<{ id: string, name: string, deleted: true }>('files.delete', { id, mesh: opts.mesh ?? null })
-      })
+      const res = await requestById<{ id: string, name: string, deleted: true }>('files.delete', idArg, opts.mesh)
       if (opts.json === true) return printJson(res)
       print(`Deleted ${res.name} (${res.id}).`)
     })
@@ -183,6 +177,11 @@ async function withProgress<T> (client: IpcClient, opts: ProgressOpts, label: st
 }
 
 /** A full id as it is; a prefix (as `files list` prints) looked up among the files this caller sees. */
+/** One daemon request about one file, named by its id or a unique prefix of it. */
+async function requestById<T> (method: string, idArg: string, mesh: string | undefined): Promise<T> {
+  return await withDaemon(async (client) => await client.request<T>(method, { id: await resolveId(client, idArg, mesh), mesh: mesh ?? null }))
+}
+
 async function resolveId (client: IpcClient, id: string, mesh: string | undefined): Promise<string> {
   const wanted = id.trim().toLowerCase()
   if (FULL_ID.test(wanted)) return wanted
