@@ -14,8 +14,13 @@ const [
   NS_LINK_CHECKSUM,
   NS_LINK_SIGNATURE,
   NS_RELAY_TOPIC,
-  NS_DRIVE_KEY
-] = hc.namespace('claudemesh/v1', 9)
+  NS_DRIVE_KEY,
+  NS_ADMISSION,
+  NS_DRIVE_CLAIM,
+  NS_SESSION_CLAIM,
+  NS_MESH_UPGRADE,
+  NS_INVITE_REVOKE
+] = hc.namespace('claudemesh/v1', 14)
 
 export const NAMESPACES = {
   meshTopic: NS_MESH_TOPIC,
@@ -26,7 +31,12 @@ export const NAMESPACES = {
   linkChecksum: NS_LINK_CHECKSUM,
   linkSignature: NS_LINK_SIGNATURE,
   relayTopic: NS_RELAY_TOPIC,
-  driveKey: NS_DRIVE_KEY
+  driveKey: NS_DRIVE_KEY,
+  admission: NS_ADMISSION,
+  driveClaim: NS_DRIVE_CLAIM,
+  sessionClaim: NS_SESSION_CLAIM,
+  meshUpgrade: NS_MESH_UPGRADE,
+  inviteRevoke: NS_INVITE_REVOKE
 } as const
 
 export type Namespace = keyof typeof NAMESPACES

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'FILE_FORBIDDEN'
   | 'FILE_UNAVAILABLE'
   | 'FILE_CORRUPT'
+  | 'QUOTA_EXCEEDED'
+  | 'RELAY_REFUSED'
   | 'INTERNAL'
 
 export class MeshError extends Error {
@@ -125,6 +127,14 @@ export class MeshError extends Error {
 
   static FILE_CORRUPT (why: string): MeshError {
     return new MeshError('FILE_CORRUPT', why)
+  }
+
+  static QUOTA_EXCEEDED (what: string): MeshError {
+    return new MeshError('QUOTA_EXCEEDED', what)
+  }
+
+  static RELAY_REFUSED (why: string): MeshError {
+    return new MeshError('RELAY_REFUSED', why)
   }
 
   static from (err: unknown): MeshError {

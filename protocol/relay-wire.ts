@@ -60,12 +60,15 @@ export const InviteRevoke = z.object({ meshKey: hexKey, inviteId: hexKey, at: ti
 export const InviteList = z.object({ meshKey: hexKey, at: timestamp })
 export const MemberRemove = z.object({ meshKey: hexKey, swarmKey: hexKey, at: timestamp })
 export const InviteStatus = z.object({ inviteId: hexKey })
+export const AdmissionGet = z.object({ inviteId: hexKey })
 export const RosterAnnounce = z.object({ meshKey: hexKey })
 
 export type InviteState = 'valid' | 'expired' | 'used' | 'revoked' | 'unknown'
 
 export interface InviteInfo {
   id: string
+  /** the invite's public key: what the owner's certificate and the mesh's log name it by */
+  publicKey: string
   role: string
   uses: number
   used: number

@@ -9,11 +9,15 @@ import { LIMITS } from '../protocol/limits.js'
 import { parse } from '../protocol/schema.js'
 import {
   RELAY_PROTOCOL, OWNER_REQUEST_WINDOW_MS, Request, Signed, verifyOwnerRequest,
-  MeshRegister, InviteRegister, InviteRevoke, InviteList, MemberRemove, InviteStatus, RosterAnnounce,
+  MeshRegister, InviteRegister, InviteRevoke, InviteList, MemberRemove, InviteStatus, AdmissionGet, RosterAnnounce,
   type InviteInfo, type InviteState
 } from '../protocol/relay-wire.js'
+import { signAdmission, type Admission } from '../protocol/admission.js'
 import type { Relay } from './relay.js'
 import type { LedgerInvite } from './ledger.js'
+
+/** how long after its expiry an invite stays in the ledger (for `invite list`) */
+const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000
 
 export class ControlSession {
   readonly swarmKey: string
@@ -71,6 +75,7 @@ export class ControlSession {
       case 'invite.list': return this.inviteList(params)
       case 'member.remove': return this.memberRemove(params)
       case 'invite.status': return this.inviteStatus(params)
+      case 'admission.get': return this.admissionGet(params)
       case 'roster.announce': return this.rosterAnnounce(params)
       case 'roster.list': return this.rosterList(params)
       case 'ping': return { now: Date.now() }
@@ -108,7 +113,7 @@ export class ControlSession {
     return mesh
   }
 
-  private meshRegister (params: unknown): unknown {
+  private async meshRegister (params: unknown): Promise<unknown> {
     const { payload, ownerKey } = this.owner('mesh.register', params, MeshRegister)
     if (payload.swarmKey !== this.swarmKey) throw MeshError.BAD_INPUT('params.payload.swarmKey', 'must be the key of the connection that registers the mesh')
     const ledger = this.relay.ledger
@@ -116,6 +121,17 @@ export class ControlSession {
     if (existing !== null) {
       if (existing.ownerKey !== ownerKey) throw MeshError.NOT_OWNER('register this mesh again')
       return { meshKey: existing.meshKey, created: false }
+    }
+    const owners = this.relay.owners
+    if (owners !== null && !owners.has(ownerKey)) {
+      this.relay.refuse('not_allowed')
+      throw MeshError.RELAY_REFUSED(`this relay takes meshes only from the owners its operator listed (--owners); ask them to add your owner key ${ownerKey}`)
+    }
+    const quota = this.relay.quotas.meshesPerOwner
+    const owned = Object.values(ledger.data.meshes).filter((m) => m.ownerKey === ownerKey || m.members[this.swarmKey]?.role === 'owner').length
+    if (owned >= quota) {
+      this.relay.refuse('quota')
+      throw MeshError.QUOTA_EXCEEDED(`this relay holds at most ${quota} meshes per owner, and this owner (or daemon) has ${owned}`)
     }
     const dk = toHex(discoveryKey(fromHex(payload.meshKey)))
     ledger.data.meshes[payload.meshKey] = {
@@ -129,17 +145,27 @@ export class ControlSession {
       },
       removed: {}
     }
-    ledger.save()
+    await ledger.save()
     this.relay.watchMesh(dk)
     return { meshKey: payload.meshKey, created: true }
   }
 
-  private inviteRegister (params: unknown): unknown {
+  private async inviteRegister (params: unknown): Promise<unknown> {
     const { payload, ownerKey } = this.owner('invite.register', params, InviteRegister)
     this.ownedMesh(payload.meshKey, ownerKey, 'create invites')
     const ledger = this.relay.ledger
     const existing = ledger.invite(payload.inviteId)
     if (existing !== null) return { id: existing.id, created: false }
+    // invites that expired a week ago are only history: they go, and make room
+    const now = Date.now()
+    for (const i of Object.values(ledger.data.invites)) if (i.meshKey === payload.meshKey && i.expires < now - PRUNE_AFTER_MS) delete ledger.data.invites[i.id]
+    const mine = Object.values(ledger.data.invites).filter((i) => i.meshKey === payload.meshKey)
+    const live = mine.filter((i) => inviteState(i, now) === 'valid').length
+    const { liveInvitesPerMesh, invitesPerMesh } = this.relay.quotas
+    if (live >= liveInvitesPerMesh || mine.length >= invitesPerMesh) {
+      this.relay.refuse('quota')
+      throw MeshError.QUOTA_EXCEEDED(`this relay holds at most ${liveInvitesPerMesh} valid invites per mesh (this one has ${live}) and ${invitesPerMesh} in all (it has ${mine.length}): revoke some (claudemesh invite list, invite revoke) or let them expire`)
+    }
     ledger.data.invites[payload.inviteId] = {
       id: payload.inviteId,
       meshKey: payload.meshKey,
@@ -153,19 +179,19 @@ export class ControlSession {
       revoked: false,
       redemptions: []
     }
-    ledger.save()
+    await ledger.save()
     this.relay.counters.registered++
     return { id: payload.inviteId, created: true }
   }
 
-  private inviteRevoke (params: unknown): unknown {
+  private async inviteRevoke (params: unknown): Promise<unknown> {
     const { payload, ownerKey } = this.owner('invite.revoke', params, InviteRevoke)
     this.ownedMesh(payload.meshKey, ownerKey, 'revoke invites')
     const invite = this.relay.ledger.invite(payload.inviteId)
     if (invite === null || invite.meshKey !== payload.meshKey) throw MeshError.BAD_INPUT('id', `no invite with id ${payload.inviteId.slice(0, 12)} in this mesh`)
     if (!invite.revoked) {
       invite.revoked = true
-      this.relay.ledger.save()
+      await this.relay.ledger.save()
     }
     return inviteInfo(invite)
   }
@@ -176,7 +202,7 @@ export class ControlSession {
     return Object.values(this.relay.ledger.data.invites).filter((i) => i.meshKey === payload.meshKey).map(inviteInfo)
   }
 
-  private memberRemove (params: unknown): unknown {
+  private async memberRemove (params: unknown): Promise<unknown> {
     const { payload, ownerKey } = this.owner('member.remove', params, MemberRemove)
     const mesh = this.ownedMesh(payload.meshKey, ownerKey, 'remove members')
     const member = mesh.members[payload.swarmKey]
@@ -184,7 +210,7 @@ export class ControlSession {
     if (member.role === 'owner') throw MeshError.BAD_INPUT('member', 'the owner cannot be removed')
     delete mesh.members[payload.swarmKey]
     mesh.removed[payload.swarmKey] = Date.now()
-    this.relay.ledger.save()
+    await this.relay.ledger.save()
     this.relay.markOffline(payload.meshKey, payload.swarmKey)
     this.relay.broadcastRoster(payload.meshKey)
     return { removed: true }
@@ -197,6 +223,31 @@ export class ControlSession {
     // the daemon that redeemed it may pair again (a join retried after a timeout): same answer as before
     const mine = !invite.revoked && invite.redemptions.some((r) => r.swarmKey === this.swarmKey)
     return { state: mine ? 'valid' : inviteState(invite), meshName: this.relay.ledger.mesh(invite.meshKey)?.meshName ?? null }
+  }
+
+  /**
+   * The relay's signed word that it paired this daemon with the invite: asked for over this
+   * connection, whose Noise key must be the swarm key the pairing named, so nobody gets an
+   * admission for a key it does not hold. A revoked invite gives none.
+   */
+  private admissionGet (params: unknown): Admission {
+    const { inviteId } = parse(AdmissionGet, params, 'params')
+    const ledger = this.relay.ledger
+    const invite = ledger.invite(inviteId)
+    if (invite === null) throw MeshError.INVITE_UNKNOWN()
+    if (invite.revoked) {
+      this.relay.refuse('revoked')
+      throw MeshError.INVITE_REVOKED()
+    }
+    const redemption = invite.redemptions.find((r) => r.swarmKey === this.swarmKey)
+    const mesh = ledger.mesh(invite.meshKey)
+    if (redemption === undefined || mesh === null) {
+      this.relay.refuse('not_member')
+      throw MeshError.NOT_A_MEMBER('this daemon did not pair this invite (the pairing named another swarm key)')
+    }
+    const signingKey = redemption.signingKey ?? mesh.members[this.swarmKey]?.signingKey
+    if (signingKey === undefined) throw MeshError.NOT_A_MEMBER('this daemon was removed from the mesh since it paired')
+    return signAdmission({ meshKey: invite.meshKey, invitePublicKey: invite.publicKey, writerKey: redemption.writerKey, swarmKey: redemption.swarmKey, signingKey, at: redemption.at }, this.relay.keyPair.secretKey)
   }
 
   private member (meshKey: string): void {
@@ -231,6 +282,7 @@ export function inviteState (invite: LedgerInvite, now = Date.now()): InviteStat
 function inviteInfo (invite: LedgerInvite): InviteInfo {
   return {
     id: invite.id,
+    publicKey: invite.publicKey,
     role: invite.role,
     uses: invite.uses,
     used: invite.redemptions.length,

@@ -1,7 +1,7 @@
 // HTTP /health (JSON) and /metrics (Prometheus text) for the relay.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Relay } from './relay.js'
+import { REFUSAL_REASONS, type Relay } from './relay.js'
 import { toHex } from '../protocol/crypto.js'
 
 export class HttpEndpoint {
@@ -75,7 +75,7 @@ export class HttpEndpoint {
       '# HELP claudemesh_relay_refused_total Requests refused, by reason.',
       '# TYPE claudemesh_relay_refused_total counter'
     ]
-    for (const reason of ['unknown', 'expired', 'used', 'revoked', 'not_member', 'bad_signature', 'malformed'] as const) {
+    for (const reason of REFUSAL_REASONS) {
       lines.push(`claudemesh_relay_refused_total{reason="${reason}"} ${counters.refused[reason] ?? 0}`)
     }
     lines.push(

@@ -1,5 +1,8 @@
 // The relay's persisted ledger: meshes, their members, invites and redemptions.
-// Written atomically (temp file, fsync, rename) so a kill never leaves it half-written.
+// Written atomically (temp file, fsync, rename, fsync of the folder) so a kill never leaves it
+// half-written, asynchronously and in batches: changes made while a write is on its way go out
+// together in the next one, and whoever changed something awaits save() before answering, so what
+// the relay acknowledged is on disk.
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -22,7 +25,7 @@ export interface LedgerMesh {
   removed: Record<string, number>
 }
 
-export interface Redemption { writerKey: string, swarmKey: string, at: number }
+export interface Redemption { writerKey: string, swarmKey: string, at: number, signingKey?: string }
 
 export interface LedgerInvite {
   id: string
@@ -47,6 +50,10 @@ export interface LedgerData {
 export class Ledger {
   readonly file: string
   data: LedgerData
+  /** how many times the file was written (batching shows as fewer writes than changes) */
+  writes = 0
+  private writing: Promise<void> | null = null
+  private queued: Promise<void> | null = null
 
   constructor (dir: string) {
     this.file = path.join(dir, 'ledger.json')
@@ -68,18 +75,43 @@ export class Ledger {
     this.data = parsed
   }
 
-  save (): void {
+  /** Resolves once a write that includes every change made so far is on disk. */
+  save (): Promise<void> {
+    if (this.queued !== null) return this.queued
+    const after = this.writing ?? Promise.resolve()
+    const next = after.catch(noop).then(async () => {
+      this.queued = null
+      const write = this.write()
+      this.writing = write
+      try {
+        await write
+      } finally {
+        if (this.writing === write) this.writing = null
+      }
+    })
+    this.queued = next
+    return next
+  }
+
+  /** Resolves once nothing is waiting to be written. */
+  async idle (): Promise<void> {
+    while (this.queued !== null || this.writing !== null) await (this.queued ?? this.writing)?.catch(noop)
+  }
+
+  private async write (): Promise<void> {
+    const text = JSON.stringify(this.data)
     const tmp = this.file + '.tmp'
-    const fd = fs.openSync(tmp, 'w', 0o600)
+    const handle = await fs.promises.open(tmp, 'w', 0o600)
     try {
-      fs.writeSync(fd, JSON.stringify(this.data))
-      fs.fsyncSync(fd)
+      await handle.writeFile(text)
+      await handle.sync()
     } finally {
-      fs.closeSync(fd)
+      await handle.close()
     }
-    fs.renameSync(tmp, this.file)
-    const dirFd = fs.openSync(path.dirname(this.file), 'r')
-    try { fs.fsyncSync(dirFd) } finally { fs.closeSync(dirFd) }
+    await fs.promises.rename(tmp, this.file)
+    const dir = await fs.promises.open(path.dirname(this.file), 'r')
+    try { await dir.sync() } finally { await dir.close() }
+    this.writes++
   }
 
   mesh (meshKey: string): LedgerMesh | null {
@@ -100,3 +132,5 @@ export class Ledger {
     return mesh !== null && mesh.members[swarmKey] !== undefined
   }
 }
+
+function noop (): void {}

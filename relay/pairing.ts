@@ -17,15 +17,12 @@ export class PairingVerifier {
     this.relay = relay
   }
 
-  onrequest (request: MemberRequest): void {
-    try {
-      this.verify(request)
-    } catch {
-      this.relay.refuse('malformed')
-    }
+  /** blind-pairing awaits what this returns, then sends the answer the request holds by then */
+  async onrequest (request: MemberRequest): Promise<void> {
+    await this.verify(request).catch(() => { this.relay.refuse('malformed') })
   }
 
-  private verify (request: MemberRequest): void {
+  private async verify (request: MemberRequest): Promise<void> {
     const ledger = this.relay.ledger
     const invite = ledger.invite(toHex(request.inviteId))
     if (invite === null) {
@@ -52,9 +49,18 @@ export class PairingVerifier {
       request.confirm({ key: fromHex(invite.meshKey), additional: { data: fromHex(invite.additionalData), signature: fromHex(invite.additionalSignature) } })
     }
 
-    if (invite.redemptions.some((r) => r.writerKey === writerKey && r.swarmKey === swarmKey)) return confirm()
     if (invite.revoked || mesh === null) {
       this.relay.refuse('revoked')
+      return request.deny({ status: STATUS_REJECTED })
+    }
+    if (invite.redemptions.some((r) => r.writerKey === writerKey && r.swarmKey === swarmKey)) {
+      await ledger.idle() // the first copy of this request may still be on its way to disk
+      return confirm()
+    }
+    // a swarm key is one daemon: another member's (or the owner's) is not this candidate's to claim
+    const holder = mesh.members[swarmKey]
+    if (holder !== undefined && holder.writerKey !== writerKey) {
+      this.relay.refuse('taken')
       return request.deny({ status: STATUS_REJECTED })
     }
     if (invite.redemptions.length >= invite.uses) {
@@ -65,10 +71,11 @@ export class PairingVerifier {
       this.relay.refuse('expired')
       return request.deny({ status: STATUS_EXPIRED })
     }
-    invite.redemptions.push({ writerKey, swarmKey, at: Date.now() })
-    mesh.members[swarmKey] = { swarmKey, writerKey, signingKey: toHex(keys.signingKey), role: invite.role, joinedAt: Date.now(), invite: invite.id }
+    const at = Date.now()
+    invite.redemptions.push({ writerKey, swarmKey, at, signingKey: toHex(keys.signingKey) })
+    mesh.members[swarmKey] = { swarmKey, writerKey, signingKey: toHex(keys.signingKey), role: invite.role, joinedAt: at, invite: invite.id }
     delete mesh.removed[swarmKey]
-    ledger.save()
+    await ledger.save()
     this.relay.counters.redeemed++
     // the roster changes for the others when the new member announces itself, not now: dialling it
     // before its daemon has opened the mesh would only get them refused by its firewall

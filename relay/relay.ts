@@ -31,18 +31,38 @@ export interface RelayOptions {
   dhtNodes?: number
   /** how often the blind-pairing member polls the DHT for requests */
   pairingPoll?: number
+  /** owner signing keys (hex) allowed to register meshes; null or absent: anyone */
+  owners?: string[] | null
+  quotas?: Partial<RelayQuotas>
 }
+
+/** What one owner can make the relay hold. */
+export interface RelayQuotas {
+  /** meshes registered by one owner key (or one daemon) */
+  meshesPerOwner: number
+  /** invites of one mesh that are valid right now */
+  liveInvitesPerMesh: number
+  /** invites of one mesh the ledger keeps, valid or not (a week after expiry they are dropped) */
+  invitesPerMesh: number
+}
+
+export const DEFAULT_QUOTAS: RelayQuotas = { meshesPerOwner: 32, liveInvitesPerMesh: 256, invitesPerMesh: 4096 }
 
 const ANNOUNCE_INTERVAL_MS = 5 * 60 * 1000
 
-export type RefusalReason = 'unknown' | 'expired' | 'used' | 'revoked' | 'not_member' | 'bad_signature' | 'malformed'
+export type RefusalReason = 'unknown' | 'expired' | 'used' | 'revoked' | 'not_member' | 'bad_signature' | 'malformed' | 'taken' | 'quota' | 'not_allowed'
+
+export const REFUSAL_REASONS: RefusalReason[] = ['unknown', 'expired', 'used', 'revoked', 'not_member', 'bad_signature', 'malformed', 'taken', 'quota', 'not_allowed']
 
 export class Relay extends EventEmitter {
   readonly dataDir: string
   readonly ledger: Ledger
   readonly counters = { registered: 0, redeemed: 0, refused: {} as Record<RefusalReason, number>, malformedFrames: 0 }
   readonly startedAt = Date.now()
-  private readonly opts: Required<Omit<RelayOptions, 'httpPort'>> & { httpPort: number | null }
+  private readonly opts: Required<Omit<RelayOptions, 'httpPort' | 'owners' | 'quotas'>> & { httpPort: number | null }
+  /** owner keys allowed to register meshes; null: anyone */
+  readonly owners: Set<string> | null
+  readonly quotas: RelayQuotas
   private readonly dht: PrivateDht
   private serverNode: HyperDHT | null = null
   private server: DHTServer | null = null
@@ -73,6 +93,8 @@ export class Relay extends EventEmitter {
       dhtNodes: opts.dhtNodes ?? 5,
       pairingPoll: opts.pairingPoll ?? 1000
     }
+    this.owners = opts.owners === undefined || opts.owners === null ? null : new Set(opts.owners)
+    this.quotas = { ...DEFAULT_QUOTAS, ...opts.quotas }
     this.dataDir = opts.dataDir
     this.ledger = new Ledger(this.dataDir)
     this.dht = new PrivateDht({ host, port: this.opts.port, publicHost: this.opts.publicHost, nodes: this.opts.dhtNodes })
@@ -94,7 +116,7 @@ export class Relay extends EventEmitter {
     this.server = serverNode.createServer({}, (socket) => this.onconnection(socket))
     await this.server.listen(this.keyPair)
     await this.announce()
-    this.announceTimer = setInterval(() => { this.announce().catch(noop) }, ANNOUNCE_INTERVAL_MS)
+    this.announceTimer = setInterval(() => { this.announce().catch(logBug) }, ANNOUNCE_INTERVAL_MS)
     this.announceTimer.unref()
 
     this.pairingSwarm = new Hyperswarm({ dht: this.dht.createNode(1) })
@@ -179,7 +201,7 @@ export class Relay extends EventEmitter {
   watchMesh (discoveryKey: string): void {
     if (this.pairing === null || this.verifier === null || this.members.has(discoveryKey)) return
     const verifier = this.verifier
-    const member = this.pairing.addMember({ discoveryKey: fromHex(discoveryKey), onadd: (request) => verifier.onrequest(request) })
+    const member = this.pairing.addMember({ discoveryKey: fromHex(discoveryKey), onadd: async (request) => await verifier.onrequest(request) })
     this.members.set(discoveryKey, member)
   }
 
@@ -256,7 +278,13 @@ export class Relay extends EventEmitter {
     if (this.server !== null) await this.server.close().catch(noop)
     if (this.serverNode !== null) await this.serverNode.destroy()
     await this.dht.close()
+    await this.ledger.idle()
   }
 }
 
 function noop (): void {}
+
+/** relay/ may not import peer/: the same rule as peer/background.ts, on stderr */
+function logBug (err: unknown): void {
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) process.stderr.write(`claudemesh relay: BUG: ${err.stack ?? String(err)}\n`)
+}

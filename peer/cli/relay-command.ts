@@ -4,8 +4,8 @@ import { Relay } from '../../relay/relay.js'
 import { toHex } from '../../protocol/crypto.js'
 import { watchPid } from '../daemon/watch-pid.js'
 
-export async function runRelay (opts: { host: string, port: number, publicHost?: string, httpPort: number, data: string }): Promise<void> {
-  const relay = new Relay({ dataDir: path.resolve(opts.data), host: opts.host, port: opts.port, publicHost: opts.publicHost, httpPort: opts.httpPort })
+export async function runRelay (opts: { host: string, port: number, publicHost?: string, httpPort: number, data: string, owners?: string[] }): Promise<void> {
+  const relay = new Relay({ dataDir: path.resolve(opts.data), host: opts.host, port: opts.port, publicHost: opts.publicHost, httpPort: opts.httpPort, owners: opts.owners ?? null })
   try {
     await relay.ready()
   } catch (err) {
@@ -19,6 +19,7 @@ export async function runRelay (opts: { host: string, port: number, publicHost?:
     `  dht        ${relay.addresses.join(', ')} (udp)`,
     `  http       http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${String(relay.httpPort)}/health`,
     `  data       ${relay.dataDir}`,
+    `  owners     ${opts.owners === undefined ? 'anyone may register meshes' : `${opts.owners.length} listed`}`,
     `Owners create meshes on it with:`,
     `  claudemesh create <name> --relay ${key}@${relay.addresses[0]}`,
     ''
