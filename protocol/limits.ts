@@ -22,6 +22,28 @@ export const LIMITS = {
   inviteMaxExpiryMs: 365 * 24 * 3600 * 1000
 } as const
 
+/**
+ * What one member can make another daemon hold: past these, its oldest entries go (and a sender
+ * whose held message went is told `dropped`).
+ */
+export const CAPS = {
+  /** live sessions one member's daemon may announce in one mesh */
+  sessionsPerMember: 256,
+  /** how long a session id stays bound to the member that announced it after it went */
+  sessionOwnershipMs: 24 * 3600 * 1000,
+  /** session ids remembered that way, per member */
+  rememberedSessionsPerMember: 1024,
+  /** session names seen, per member (the offline queue targets) */
+  namesPerMember: 512,
+  /** messages held for one local session from one sending member, and their bytes */
+  heldPerSender: 256,
+  heldBytesPerSender: 8 * 1024 * 1024,
+  /** attachment keys held that one member sent */
+  attachmentKeysPerSender: 2048,
+  /** direct file transfers one member may have this daemon serve at once */
+  servingPerPeer: 8
+} as const
+
 export const DEFAULT_RELAY_PORT = 49737
 export const DEFAULT_HTTP_PORT = 8080
 export const DEFAULT_INVITE_EXPIRY_MS = 7 * 24 * 3600 * 1000

@@ -5,10 +5,16 @@ import { verifyReceipt } from 'blind-pairing-core'
 import { hexKey, hexSignature, timestamp, nameSchema } from './schema.js'
 import { LIMITS } from './limits.js'
 import { verifyInviteCert, decodeMemberKeys, type InviteCert } from './invite.js'
-import { sign, verify, toHex } from './crypto.js'
+import { AdmissionSchema, verifyAdmission } from './admission.js'
+import { sign, verify, toHex, fromHex } from './crypto.js'
 import { MeshError } from './errors.js'
 
-const label = z.string().min(1).max(LIMITS.displayName)
+/** No C0 controls, DEL, or line and paragraph separators: text that a peer writes and a person or Claude reads on one line. */
+export function hasControl (s: string): boolean {
+  return /[\u0000-\u001f\u007f\u2028\u2029]/.test(s)
+}
+
+const label = z.string().min(1, 'must not be empty').max(LIMITS.displayName, `must be at most ${LIMITS.displayName} characters`).refine((s) => !hasControl(s), 'must not contain control characters')
 const role = z.enum(['member', 'admin'])
 
 export const InitOp = z.object({
@@ -18,7 +24,9 @@ export const InitOp = z.object({
   meshName: nameSchema(LIMITS.meshName),
   ownerKey: hexKey,
   swarmKey: hexKey,
-  label
+  label,
+  /** the relay whose admissions this mesh accepts; absent in meshes made before admissions (see mesh.upgrade) */
+  relayKey: hexKey.optional()
 })
 
 export const InviteCertSchema = z.object({
@@ -29,13 +37,49 @@ export const InviteCertSchema = z.object({
   signature: hexSignature
 })
 
+/**
+ * A new member's first op. v2 carries the relay's signed admission; v1 (a receipt the joiner makes
+ * itself with the invite seed) is accepted only by meshes that have no relay key yet.
+ */
 export const JoinOp = z.object({
   type: z.literal('join'),
-  v: z.literal(1),
+  v: z.union([z.literal(1), z.literal(2)]),
   at: timestamp,
   label,
   cert: InviteCertSchema,
-  receipt: z.string().regex(/^[0-9a-f]+$/).max(1024)
+  receipt: z.string().regex(/^[0-9a-f]+$/).max(1024).optional(),
+  admission: AdmissionSchema.optional()
+}).refine((op) => op.v === 1 ? op.receipt !== undefined : op.admission !== undefined, 'a v1 join carries a receipt, a v2 join an admission')
+
+/** Owner only: from now on joins need the relay's admission and files the writer's claimed drive. */
+export const MeshUpgradeOp = z.object({
+  type: z.literal('mesh.upgrade'),
+  v: z.literal(1),
+  at: timestamp,
+  relayKey: hexKey,
+  signature: hexSignature
+})
+
+/** Owner only: no join with this invite is admitted after this op. */
+export const InviteRevokeOp = z.object({
+  type: z.literal('invite.revoke'),
+  v: z.literal(1),
+  at: timestamp,
+  invitePublicKey: hexKey,
+  signature: hexSignature
+})
+
+/**
+ * A member names its own file drive: the public key that signs the drive's cores, with a signature
+ * by that key over (mesh, writer). Only the holder of the drive's secret key can claim it, so a
+ * `file.add` can be held to the writer's own drive.
+ */
+export const DriveClaimOp = z.object({
+  type: z.literal('drive.claim'),
+  v: z.literal(1),
+  at: timestamp,
+  signer: hexKey,
+  proof: hexSignature
 })
 
 export const MemberRemoveOp = z.object({
@@ -48,9 +92,9 @@ export const MemberRemoveOp = z.object({
 
 /** Who wrote a state entry: the session (when a session did) and the member's label. */
 export const Author = z.object({
-  session: z.string().max(LIMITS.displayName).nullable(),
+  session: z.string().max(LIMITS.displayName).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a session name').nullable(),
   sessionId: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
-  member: z.string().max(LIMITS.displayName)
+  member: z.string().max(LIMITS.displayName).refine((s) => !hasControl(s), 'must not contain control characters')
 })
 export type Author = z.infer<typeof Author>
 
@@ -64,7 +108,7 @@ export const StateSetOp = z.object({
   v: z.literal(1),
   at: timestamp,
   key: stateKey,
-  value: z.unknown().refine((v) => v !== undefined, 'is required'),
+  value: z.unknown().refine((v) => v !== undefined, 'is required').refine((v) => stateValueBytes(v) <= LIMITS.stateValue, `must be at most ${LIMITS.stateValue} bytes as JSON`),
   by: Author
 })
 
@@ -77,7 +121,7 @@ export const StateDeleteOp = z.object({
 })
 
 export const memoryId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character memory id as returned by remember')
-export const memoryTags = z.array(z.string().min(1, 'must not be empty').max(LIMITS.memoryTag, `must be at most ${LIMITS.memoryTag} characters`))
+export const memoryTags = z.array(z.string().min(1, 'must not be empty').max(LIMITS.memoryTag, `must be at most ${LIMITS.memoryTag} characters`).refine((s) => !hasControl(s), 'must not contain control characters'))
   .max(LIMITS.memoryTags, `must be at most ${LIMITS.memoryTags} tags`)
 export const memoryContent = z.string()
   .min(1, 'must not be empty')
@@ -107,7 +151,7 @@ export const fileName = z.string()
   .max(LIMITS.fileName, `must be at most ${LIMITS.fileName} characters`)
   .refine((n) => !/[\/\\\u0000-\u001f\u007f]/.test(n), 'must not contain "/", "\\" or control characters')
   .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."')
-export const fileTags = z.array(z.string().min(1, 'must not be empty').max(LIMITS.fileTag, `must be at most ${LIMITS.fileTag} characters`))
+export const fileTags = z.array(z.string().min(1, 'must not be empty').max(LIMITS.fileTag, `must be at most ${LIMITS.fileTag} characters`).refine((s) => !hasControl(s), 'must not contain control characters'))
   .max(LIMITS.fileTags, `must be at most ${LIMITS.fileTags} tags`)
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 export const BlobPointer = z.object({ blockOffset: count, blockLength: count, byteOffset: count, byteLength: count })
@@ -121,7 +165,7 @@ export const FileAddOp = z.object({
   id: fileId,
   name: fileName,
   size: count,
-  mime: z.string().min(1).max(255),
+  mime: z.string().min(1).max(255).refine((m) => !hasControl(m), 'must not contain control characters'),
   tags: fileTags,
   by: Author,
   kind: z.enum(FILE_KINDS),
@@ -142,11 +186,24 @@ export const FileAccessOp = z.object({ type: z.literal('file.access'), v: z.lite
 
 export const FileDeleteOp = z.object({ type: z.literal('file.delete'), v: z.literal(1), at: timestamp, id: fileId, by: Author, reason: z.enum(['deleted', 'expired']) })
 
-export const Op = z.discriminatedUnion('type', [InitOp, JoinOp, MemberRemoveOp, StateSetOp, StateDeleteOp, MemoryAddOp, MemoryForgetOp, FileAddOp, FileAccessOp, FileDeleteOp])
+export const Op = z.discriminatedUnion('type', [
+  InitOp, JoinOp, MemberRemoveOp, MeshUpgradeOp, InviteRevokeOp, DriveClaimOp,
+  StateSetOp, StateDeleteOp, MemoryAddOp, MemoryForgetOp, FileAddOp, FileAccessOp, FileDeleteOp
+])
 export type FileAddOp = z.infer<typeof FileAddOp>
 export type Op = z.infer<typeof Op>
 export type StateSetOp = z.infer<typeof StateSetOp>
 export type StateDeleteOp = z.infer<typeof StateDeleteOp>
+
+/** The size of a value as JSON; Infinity for what is not JSON. */
+function stateValueBytes (value: unknown): number {
+  try {
+    const text = JSON.stringify(value)
+    return text === undefined ? Infinity : Buffer.byteLength(text)
+  } catch {
+    return Infinity
+  }
+}
 
 /** A state value must be JSON that survives a round trip, within the size limit. Returns its text. */
 export function checkStateValue (value: unknown): string {
@@ -163,6 +220,9 @@ export function checkStateValue (value: unknown): string {
 export type InitOp = z.infer<typeof InitOp>
 export type JoinOp = z.infer<typeof JoinOp>
 export type MemberRemoveOp = z.infer<typeof MemberRemoveOp>
+export type MeshUpgradeOp = z.infer<typeof MeshUpgradeOp>
+export type InviteRevokeOp = z.infer<typeof InviteRevokeOp>
+export type DriveClaimOp = z.infer<typeof DriveClaimOp>
 
 /** Returns the op if it is well-formed, else null: apply() ignores what it cannot read. */
 export function readOp (value: unknown): Op | null {
@@ -178,6 +238,9 @@ export interface MemberRecord {
   label: string
   joinedAt: number
   invite: string | null
+  /** the member's own file drive and its blobs core, once it claimed them (drive.claim) */
+  drive?: string
+  blobs?: string
 }
 
 export type JoinVerdict = { ok: true, member: MemberRecord } | { ok: false, reason: string }
@@ -190,14 +253,28 @@ export interface JoinContext {
   /** how many times this invite was used earlier in the view */
   usesSoFar: number
   alreadyMember: boolean
+  /** the relay whose admissions the mesh accepts; null or absent: a mesh from before admissions (v1 receipts) */
+  relayKey?: Buffer | null
+  /** the owner revoked this invite earlier in the view */
+  revoked?: boolean
+  /** whether a current member (the owner included) already has this swarm key */
+  swarmKeyInUse?: (swarmKey: string) => boolean
 }
 
-/** The deterministic check of a `join` op: owner cert, receipt bound to the writer, uses left. */
+/**
+ * The deterministic check of a `join` op: owner cert, uses left, not revoked, and either the
+ * relay's admission (writer, expiry, a swarm key no member has) or, in a mesh without a relay key,
+ * a receipt bound to the writer.
+ */
 export function verifyJoin (op: JoinOp, ctx: JoinContext): JoinVerdict {
   if (ctx.alreadyMember) return { ok: false, reason: 'already a member' }
   const cert: InviteCert = op.cert
   if (!verifyInviteCert(ctx.meshKey, cert, ctx.ownerKey)) return { ok: false, reason: 'certificate not signed by the owner' }
+  if (ctx.revoked === true) return { ok: false, reason: 'invite revoked' }
   if (ctx.usesSoFar >= cert.uses) return { ok: false, reason: 'invite already used' }
+  const relayKey = ctx.relayKey ?? null
+  if (relayKey !== null) return verifyAdmitted(op, cert, relayKey, ctx)
+  if (op.receipt === undefined) return { ok: false, reason: 'this mesh takes v1 joins (a receipt) only' }
   let userData: Buffer | null = null
   try {
     userData = verifyReceipt(b4a.from(op.receipt, 'hex'), b4a.from(cert.invitePublicKey, 'hex'))
@@ -221,6 +298,21 @@ export function verifyJoin (op: JoinOp, ctx: JoinContext): JoinVerdict {
   }
 }
 
+function verifyAdmitted (op: JoinOp, cert: InviteCert, relayKey: Buffer, ctx: JoinContext): JoinVerdict {
+  const a = op.admission
+  if (op.v !== 2 || a === undefined) return { ok: false, reason: 'this mesh admits only joins the relay signed (v2)' }
+  if (!verifyAdmission(a, relayKey)) return { ok: false, reason: 'admission not signed by the mesh\'s relay' }
+  if (a.meshKey !== toHex(ctx.meshKey)) return { ok: false, reason: 'admission is for another mesh' }
+  if (a.invitePublicKey !== cert.invitePublicKey) return { ok: false, reason: 'admission is for another invite' }
+  if (a.writerKey !== toHex(ctx.from)) return { ok: false, reason: 'admission is for another writer' }
+  if (a.at > cert.expires) return { ok: false, reason: 'invite had expired when the relay paired it' }
+  if (ctx.swarmKeyInUse?.(a.swarmKey) === true) return { ok: false, reason: 'swarm key already used by a member' }
+  return {
+    ok: true,
+    member: { writerKey: a.writerKey, swarmKey: a.swarmKey, signingKey: a.signingKey, role: cert.role, label: op.label, joinedAt: op.at, invite: cert.invitePublicKey }
+  }
+}
+
 function removeParts (meshKey: Buffer, writerKey: string, at: number): Buffer[] {
   return [meshKey, b4a.from(writerKey, 'hex'), b4a.from(String(at))]
 }
@@ -231,4 +323,33 @@ export function signMemberRemove (meshKey: Buffer, writerKey: string, at: number
 
 export function verifyMemberRemove (meshKey: Buffer, op: MemberRemoveOp, ownerKey: Buffer): boolean {
   return verify('memberRemove', removeParts(meshKey, op.writerKey, op.at), b4a.from(op.signature, 'hex'), ownerKey)
+}
+
+function keyAtParts (meshKey: Buffer, key: string, at: number): Buffer[] {
+  return [meshKey, fromHex(key), b4a.from(JSON.stringify([at]))]
+}
+
+export function signMeshUpgrade (meshKey: Buffer, relayKey: string, at: number, ownerSecretKey: Buffer): MeshUpgradeOp {
+  return { type: 'mesh.upgrade', v: 1, at, relayKey, signature: toHex(sign('meshUpgrade', keyAtParts(meshKey, relayKey, at), ownerSecretKey)) }
+}
+
+export function verifyMeshUpgrade (meshKey: Buffer, op: MeshUpgradeOp, ownerKey: Buffer): boolean {
+  return verify('meshUpgrade', keyAtParts(meshKey, op.relayKey, op.at), fromHex(op.signature), ownerKey)
+}
+
+export function signInviteRevoke (meshKey: Buffer, invitePublicKey: string, at: number, ownerSecretKey: Buffer): InviteRevokeOp {
+  return { type: 'invite.revoke', v: 1, at, invitePublicKey, signature: toHex(sign('inviteRevoke', keyAtParts(meshKey, invitePublicKey, at), ownerSecretKey)) }
+}
+
+export function verifyInviteRevoke (meshKey: Buffer, op: InviteRevokeOp, ownerKey: Buffer): boolean {
+  return verify('inviteRevoke', keyAtParts(meshKey, op.invitePublicKey, op.at), fromHex(op.signature), ownerKey)
+}
+
+/** Signed with the drive's own key pair: proves the writer holds that drive. */
+export function signDriveClaim (meshKey: Buffer, writerKey: string, at: number, driveKeyPair: { publicKey: Buffer, secretKey: Buffer }): DriveClaimOp {
+  return { type: 'drive.claim', v: 1, at, signer: toHex(driveKeyPair.publicKey), proof: toHex(sign('driveClaim', [meshKey, fromHex(writerKey)], driveKeyPair.secretKey)) }
+}
+
+export function verifyDriveClaim (meshKey: Buffer, writerKey: string, op: DriveClaimOp): boolean {
+  return verify('driveClaim', [meshKey, fromHex(writerKey)], fromHex(op.proof), fromHex(op.signer))
 }

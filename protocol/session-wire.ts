@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { LIMITS } from './limits.js'
 import { MeshError } from './errors.js'
+import { sign, verify, fromHex, toHex } from './crypto.js'
 
 export const SESSION_PROTOCOL = 'claudemesh/v1'
 export const HEARTBEAT_MS = 30_000
@@ -15,7 +16,8 @@ export const STATUSES = ['idle', 'working', 'dnd'] as const
 export type SessionStatus = typeof STATUSES[number]
 export const PRIORITIES = ['now', 'next', 'low'] as const
 export type Priority = typeof PRIORITIES[number]
-export type DeliveryStatus = 'queued' | 'held' | 'delivered' | 'expired'
+/** `dropped`: the recipient's daemon held too much from this sender for that session and let the oldest go */
+export type DeliveryStatus = 'queued' | 'held' | 'delivered' | 'expired' | 'dropped'
 
 const sessionName = z.string().min(1, 'must not be empty').max(LIMITS.displayName, `must be at most ${LIMITS.displayName} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may only contain letters, digits, ".", "-" and "_", and must start with a letter or digit')
@@ -23,6 +25,8 @@ const groupName = z.string().min(1, 'must not be empty').max(LIMITS.group, `must
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may only contain letters, digits, ".", "-" and "_"')
 const roleName = z.string().min(1, 'must not be empty').max(LIMITS.role, `must be at most ${LIMITS.role} characters`)
 const sessionId = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character hex session id')
+/** a session's signature over (mesh, member, its id): only the daemon that made the session can give it */
+const sessionProof = z.string().regex(/^[0-9a-f]{128}$/, 'must be a 128-character hex signature')
 
 export const Schemas = { sessionName, groupName, roleName, sessionId }
 
@@ -38,8 +42,10 @@ export const SessionInfo = z.object({
   summary: z.string().max(1024),
   cwd: z.string().max(4096),
   member: z.string().regex(/^[0-9a-f]{64}$/),
+  /** what the announcing daemon calls its member: never shown, the view's label is */
   label: z.string().max(LIMITS.displayName),
-  since: z.number().int().nonnegative()
+  since: z.number().int().nonnegative(),
+  proof: sessionProof.optional()
 })
 export type SessionInfo = z.infer<typeof SessionInfo>
 
@@ -57,7 +63,7 @@ export type AttachmentRef = z.infer<typeof AttachmentRef>
 export const MessageFrame = z.object({
   t: z.literal('msg'),
   id: z.string().regex(/^[0-9a-f]{32}$/),
-  from: z.object({ id: sessionId, name: sessionName, member: z.string().regex(/^[0-9a-f]{64}$/) }),
+  from: z.object({ id: sessionId, name: sessionName, member: z.string().regex(/^[0-9a-f]{64}$/), proof: sessionProof.optional() }),
   to: z.array(sessionId).min(1).max(256),
   group: groupName.nullable(),
   priority: z.enum(PRIORITIES),
@@ -72,7 +78,7 @@ export const Frame = z.discriminatedUnion('t', [
   z.object({ t: z.literal('session'), session: SessionInfo }),
   z.object({ t: z.literal('gone'), id: sessionId }),
   MessageFrame,
-  z.object({ t: z.literal('status'), id: z.string().regex(/^[0-9a-f]{32}$/), session: sessionId, status: z.enum(['held', 'delivered']) })
+  z.object({ t: z.literal('status'), id: z.string().regex(/^[0-9a-f]{32}$/), session: sessionId, status: z.enum(['held', 'delivered', 'dropped']) })
 ])
 export type Frame = z.infer<typeof Frame>
 
@@ -94,20 +100,16 @@ export function parseGroups (value: string | string[] | undefined, field = 'grou
   return groups.filter((g) => !seen.has(g.name) && (seen.add(g.name), true))
 }
 
-export type Target =
-  | { kind: 'all' }
-  | { kind: 'group', name: string }
-  | { kind: 'name', name: string }
-  | { kind: 'id', prefix: string }
+function claimParts (meshKey: Buffer, member: string, id: string): Buffer[] {
+  return [meshKey, fromHex(member), fromHex(id)]
+}
 
-/** Reads one `to` entry: `@all` or `*`, `@group`, a hex session id or prefix (4+ chars), or a name. */
-export function parseTarget (value: string): Target {
-  const v = value.trim()
-  if (v === '') throw MeshError.BAD_INPUT('to', 'must not be empty')
-  if (v === '*' || v === '@all') return { kind: 'all' }
-  if (v.startsWith('@')) return { kind: 'group', name: groupName.parse(v.slice(1)) }
-  if (/^[0-9a-f]{4,64}$/.test(v)) return { kind: 'id', prefix: v }
-  const name = sessionName.safeParse(v)
-  if (!name.success) throw MeshError.BAD_INPUT('to', `"${v.slice(0, 80)}" is not a session name, @group, @all, * or session id`)
-  return { kind: 'name', name: v }
+/** The proof that session `id` (its public key) belongs to `member` in this mesh, signed with the session's secret key. */
+export function signSessionClaim (meshKey: Buffer, member: string, session: { publicKey: Buffer, secretKey: Buffer }): string {
+  return toHex(sign('sessionClaim', claimParts(meshKey, member, toHex(session.publicKey)), session.secretKey))
+}
+
+export function verifySessionClaim (meshKey: Buffer, member: string, id: string, proof: string | undefined): boolean {
+  if (proof === undefined) return false
+  return verify('sessionClaim', claimParts(meshKey, member, id), fromHex(proof), fromHex(id))
 }

@@ -12,9 +12,11 @@ import { keyPair, toHex } from '../protocol/crypto.js'
 import { LIMITS } from '../protocol/limits.js'
 import { signInviteCert, encodeMemberKeys, sealInviteSecret, openInviteSecret, type InviteCert } from '../protocol/invite.js'
 import {
-  readOp, verifyJoin, signMemberRemove, verifyMemberRemove,
+  readOp, verifyJoin, signMemberRemove, verifyMemberRemove, signMeshUpgrade, verifyMeshUpgrade,
+  signInviteRevoke, verifyInviteRevoke, signDriveClaim, verifyDriveClaim,
   type JoinOp, type JoinContext, type InitOp
 } from '../protocol/ops.js'
+import { signAdmission, type Admission } from '../protocol/admission.js'
 import {
   signOwnerRequest, verifyOwnerRequest, Signed, InviteRegister, Request
 } from '../protocol/relay-wire.js'
@@ -146,7 +148,7 @@ test('verifyJoin: refusals with a reason', (t) => {
   refused(t, verifyJoin({ ...f.op, receipt: toHex(shortData) }, f.ctx), /not signed by the invite/, 'receipt carrying only a writer key')
 
   // receipt bytes damaged
-  const bytes = b4a.from(f.op.receipt, 'hex')
+  const bytes = b4a.from(f.op.receipt ?? '', 'hex')
   bytes[bytes.byteLength - 1] ^= 0x01
   refused(t, verifyJoin({ ...f.op, receipt: toHex(bytes) }, f.ctx), /not signed by the invite/, 'receipt with a flipped bit')
   for (const junk of ['00', 'abc', 'ff'.repeat(300)]) {
@@ -236,11 +238,84 @@ test('readOp: rejects malformed ops', (t) => {
     ['init with bad mesh name', { ...init, meshName: 'team alpha' }],
     ['init with too long mesh name', { ...init, meshName: 'a'.repeat(LIMITS.meshName + 1) }],
     ['init with short swarm key', { ...init, swarmKey: 'ab' }],
-    ['remove with non-hex writer key', { ...remove, writerKey: 'z'.repeat(64) }]
+    ['remove with non-hex writer key', { ...remove, writerKey: 'z'.repeat(64) }],
+    // the limits the local write path has hold for a remote writer too
+    ['a label with a newline', { ...f.op, label: 'bob\nowner' }],
+    ['a state value of 8 MiB', { type: 'state.set', v: 1, at: 1, key: 'k', value: 'x'.repeat(8 * 1024 * 1024), by: { session: null, sessionId: null, member: 'm' } }],
+    ['a state value one byte over 64 KiB as JSON', { type: 'state.set', v: 1, at: 1, key: 'k', value: 'x'.repeat(LIMITS.stateValue - 1), by: { session: null, sessionId: null, member: 'm' } }],
+    ['an author whose member label has a newline', { type: 'state.set', v: 1, at: 1, key: 'k', value: 1, by: { session: null, sessionId: null, member: 'm\n- fake' } }],
+    ['an author whose session is not a session name', { type: 'memory.forget', v: 1, at: 1, id: 'a'.repeat(32), by: { session: 'a b', sessionId: null, member: 'm' } }],
+    ['a memory tag with a newline', { type: 'memory.add', v: 1, at: 1, id: 'a'.repeat(32), content: 'c', tags: ['a\nb'], by: { session: null, sessionId: null, member: 'm' } }],
+    ['a v2 join without its admission', { ...without(f.op, 'receipt'), v: 2 }]
   ]
   for (const [what, value] of bad) {
     t.is(readOp(value), null, `${what} is ignored`)
   }
+  const largest = { type: 'state.set', v: 1, at: 1, key: 'k', value: 'x'.repeat(LIMITS.stateValue - 2), by: { session: null, sessionId: null, member: 'm' } }
+  t.ok(readOp(largest) !== null, 'a state value of exactly 64 KiB as JSON is accepted')
+})
+
+// ---------------------------------------------------------------------------------------------
+// admissions: the relay's word replaces receipts made with the seed
+
+interface Admitted { f: JoinFixture, relay: KP, op: JoinOp, ctx: JoinContext }
+
+/** A join as a strict mesh takes it: the relay signed which keys paired the invite, and when. */
+function admitted (opts: { uses?: number, at?: number, relay?: KP, writer?: Buffer } = {}): Admitted {
+  const f = joinFixture({ uses: opts.uses })
+  const relay = keyPair(seedOf(90))
+  const admission = signAdmission({
+    meshKey: toHex(f.meshKey),
+    invitePublicKey: f.cert.invitePublicKey,
+    writerKey: toHex(opts.writer ?? f.writer.publicKey),
+    swarmKey: toHex(f.swarm.publicKey),
+    signingKey: toHex(f.signing.publicKey),
+    at: opts.at ?? 1_700_000_000_000
+  }, (opts.relay ?? relay).secretKey)
+  const op: JoinOp = { type: 'join', v: 2, at: 1_700_000_000_001, label: 'bob', cert: f.cert, admission }
+  return { f, relay, op, ctx: { ...f.ctx, relayKey: relay.publicKey, revoked: false, swarmKeyInUse: () => false } }
+}
+
+test('verifyJoin in a mesh that names its relay: only the relay\'s admissions admit', (t) => {
+  const ok = admitted()
+  t.ok(readOp(ok.op) !== null, 'a v2 join with an admission is well-formed')
+  const verdict = verifyJoin(ok.op, ok.ctx)
+  t.ok(verdict.ok, 'admitted')
+  if (verdict.ok) t.alike({ writer: verdict.member.writerKey, swarm: verdict.member.swarmKey, role: verdict.member.role }, { writer: toHex(ok.f.writer.publicKey), swarm: toHex(ok.f.swarm.publicKey), role: 'member' }, 'with the keys the relay paired')
+
+  // the attack: a holder of a multi-use link makes receipts offline for keys of its choosing
+  refused(t, verifyJoin(ok.f.op, ok.ctx), /only joins the relay signed/, 'a v1 join with a receipt made from the seed')
+  refused(t, verifyJoin(admitted({ relay: keyPair(seedOf(91)) }).op, ok.ctx), /not signed by the mesh's relay/, 'an admission signed by another key')
+  refused(t, verifyJoin(admitted({ writer: keyPair(seedOf(92)).publicKey }).op, ok.ctx), /another writer/, 'an admission for another writer')
+  const other = joinFixture({ n: 300 })
+  refused(t, verifyJoin({ ...ok.op, cert: other.cert }, { ...ok.ctx, ownerKey: other.owner.publicKey, meshKey: other.meshKey }), /another mesh|another invite/, 'an admission with another invite\'s cert')
+  refused(t, verifyJoin(admitted({ at: ok.f.cert.expires + 1 }).op, ok.ctx), /had expired/, 'paired after the invite expired')
+  refused(t, verifyJoin(ok.op, { ...ok.ctx, revoked: true }), /revoked/, 'an invite the owner revoked in the log')
+  refused(t, verifyJoin(ok.op, { ...ok.ctx, swarmKeyInUse: (k) => k === toHex(ok.f.swarm.publicKey) }), /swarm key already used/, 'a swarm key a member already has')
+  refused(t, verifyJoin(ok.op, { ...ok.ctx, usesSoFar: 1 }), /already used/, 'uses are still counted')
+  const tampered = { ...ok.op, admission: { ...(ok.op.admission as Admission), swarmKey: toHex(keyPair(seedOf(93)).publicKey) } }
+  refused(t, verifyJoin(tampered, ok.ctx), /not signed by the mesh's relay/, 'an admission whose swarm key was changed')
+})
+
+test('owner-signed mesh.upgrade and invite.revoke, and drive claims signed by the drive\'s key', (t) => {
+  const owner = keyPair(seedOf(1))
+  const meshKey = seedOf(2)
+  const relayKey = toHex(keyPair(seedOf(3)).publicKey)
+  const upgrade = signMeshUpgrade(meshKey, relayKey, 10, owner.secretKey)
+  t.ok(readOp(upgrade) !== null && verifyMeshUpgrade(meshKey, upgrade, owner.publicKey), 'mesh.upgrade verifies with the owner key')
+  t.absent(verifyMeshUpgrade(meshKey, { ...upgrade, relayKey: toHex(keyPair(seedOf(4)).publicKey) }, owner.publicKey), 'not with another relay key')
+  t.absent(verifyMeshUpgrade(seedOf(5), upgrade, owner.publicKey), 'nor in another mesh')
+  const revoke = signInviteRevoke(meshKey, relayKey, 11, owner.secretKey)
+  t.ok(readOp(revoke) !== null && verifyInviteRevoke(meshKey, revoke, owner.publicKey), 'invite.revoke verifies with the owner key')
+  t.absent(verifyInviteRevoke(meshKey, revoke, keyPair(seedOf(6)).publicKey), 'not with another key')
+  t.absent(verifyInviteRevoke(meshKey, { ...revoke, at: 12 }, owner.publicKey), 'nor at another time')
+
+  const drive = keyPair(seedOf(7))
+  const writer = toHex(keyPair(seedOf(8)).publicKey)
+  const claim = signDriveClaim(meshKey, writer, 13, drive)
+  t.ok(readOp(claim) !== null && verifyDriveClaim(meshKey, writer, claim), 'a drive claim verifies for its writer')
+  t.absent(verifyDriveClaim(meshKey, toHex(keyPair(seedOf(9)).publicKey), claim), 'copied into another writer\'s log it does not')
+  t.absent(verifyDriveClaim(meshKey, writer, { ...claim, signer: toHex(keyPair(seedOf(10)).publicKey) }), 'nor for a drive whose key did not sign it')
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -184,15 +184,41 @@ declare module 'hyperswarm' {
 declare module 'corestore' {
   export interface Core {
     key: Buffer
+    discoveryKey: Buffer | null
     length: number
     ready (): Promise<void>
     close (): Promise<void>
   }
+  /** corestore's internal record of one open core (what watch() and the core tracker hand out) */
+  export interface StoreCore {
+    discoveryKey: Buffer
+    opened: boolean
+    ready (): Promise<void>
+    replicator: {
+      downloading: boolean
+      ondownloading: (() => void) | null
+      peers: Array<{ protomux: unknown, channel: { close (): void } }>
+      attached (muxer: unknown): boolean
+      attachTo (muxer: unknown): void
+      detachFrom (muxer: unknown): void
+    }
+  }
+  export interface CorestoreOptions { primaryKey?: Buffer, unsafe?: boolean, root?: Corestore, namespace?: Buffer, manifestVersion?: number }
   export default class Corestore {
-    constructor (storage: string, opts?: { primaryKey?: Buffer, unsafe?: boolean })
+    constructor (storage: string | null, opts?: CorestoreOptions)
+    readonly root: Corestore | null
+    readonly manifestVersion: number
+    /** every open core of the store (shared by all its sessions) */
+    readonly cores: Iterable<StoreCore> & { get (discoveryKeyHex: string): StoreCore | null }
     namespace (name: string): Corestore
+    session (opts?: CorestoreOptions): Corestore
     get (opts: string | { name?: string, key?: Buffer, discoveryKey?: Buffer, valueEncoding?: string, encryptionKey?: Buffer }): Core
     replicate (stream: unknown): unknown
+    /** calls fn with every core opened from now on */
+    watch (fn: (core: StoreCore) => void): void
+    unwatch (fn: (core: StoreCore) => void): void
+    /** opens a stored core a peer asked for by discovery key and attaches it to that muxer (what replicate() does) */
+    _attachMaybe (muxer: unknown, discoveryKey: Buffer): Promise<void>
     createKeyPair (name: string): Promise<{ publicKey: Buffer, secretKey: Buffer }>
     ready (): Promise<void>
     close (): Promise<void>
@@ -341,6 +367,10 @@ declare module 'hyperdrive' {
   export interface DriveEntry { seq: number, key: string, value: { executable: boolean, linkname: string | null, blob: BlobId | null, metadata: unknown } }
   export default class Hyperdrive {
     constructor (store: unknown, key?: Buffer | null, opts?: { encryptionKey?: Buffer | null })
+    /** the blobs core key of a drive with this (parsed) manifest and key; null for compat drives */
+    static getContentKey (manifest: unknown, key: Buffer): Buffer | null
+    /** the drive's own core (a hyperbee's), writable here when this store created it */
+    readonly core: { key: Buffer, discoveryKey: Buffer, keyPair: { publicKey: Buffer, secretKey: Buffer } | null }
     readonly key: Buffer
     readonly version: number
     readonly blobs: Hyperblobs | null
@@ -362,5 +392,16 @@ declare module '@hyperswarm/secret-stream' {
     readonly opened: Promise<boolean>
     readonly destroyed: boolean
     destroy (err?: Error): void
+  }
+}
+
+declare module 'hypercore' {
+  export interface Manifest { version: number, signers: Array<{ publicKey: Buffer, namespace?: Buffer, signature?: string }> }
+  /** only the statics claudemesh uses: key derivation and the replication protocol stream */
+  export default class Hypercore {
+    static key (manifest: Manifest | Buffer): Buffer
+    static parseManifest (manifest: Manifest): Manifest
+    static discoveryKey (key: Buffer): Buffer
+    static createProtocolStream (stream: unknown, opts?: { ondiscoverykey?: (discoveryKey: Buffer) => unknown }): unknown
   }
 }

@@ -5,7 +5,6 @@ import Hyperswarm from 'hyperswarm'
 import Autobase from 'autobase'
 import BlindPairing from 'blind-pairing'
 import type { PairedResult } from 'blind-pairing'
-import { createReceipt } from 'blind-pairing-core'
 import type { Daemon } from './daemon.js'
 import { meshDir } from './home.js'
 import type { Mesh, MeshConfig } from '../mesh/mesh.js'
@@ -17,6 +16,7 @@ import {
 } from '../../protocol/invite.js'
 import { keyPair, randomBytes, toHex, fromHex, relayTopic } from '../../protocol/crypto.js'
 import { signOwnerRequest, type InviteInfo, type InviteState } from '../../protocol/relay-wire.js'
+import { verifyAdmission, type Admission } from '../../protocol/admission.js'
 import { ANY_UDP_PORT } from '../../protocol/limits.js'
 import type { MemberRecord } from '../../protocol/ops.js'
 
@@ -124,11 +124,13 @@ export async function listInvites (daemon: Daemon, mesh: Mesh): Promise<InviteIn
   return await daemon.networkOf(mesh).relay.request<InviteInfo[]>('invite.list', signOwnerRequest('invite.list', { meshKey: mesh.keyHex, at: Date.now() }, daemon.signing), RELAY_CONNECT_MS)
 }
 
+/** Revokes an invite in the log (every member's apply() then refuses joins with it) and at the relay. */
 export async function revokeInvite (daemon: Daemon, mesh: Mesh, idOrPrefix: string): Promise<InviteInfo> {
   const invites = await listInvites(daemon, mesh)
   const matches = invites.filter((i) => i.id.startsWith(idOrPrefix.toLowerCase()))
   if (matches.length === 0) throw MeshError.BAD_INPUT('id', `no invite of mesh ${mesh.name} starts with "${idOrPrefix}" (see \`claudemesh invite list\`)`)
   if (matches.length > 1) throw MeshError.BAD_INPUT('id', `"${idOrPrefix}" matches ${matches.length} invites: give more characters`)
+  await mesh.revokeInvite(matches[0].publicKey)
   return await daemon.networkOf(mesh).relay.request<InviteInfo>('invite.revoke', signOwnerRequest('invite.revoke', { meshKey: mesh.keyHex, inviteId: matches[0].id, at: Date.now() }, daemon.signing), RELAY_CONNECT_MS)
 }
 
@@ -163,6 +165,11 @@ export async function joinMesh (daemon: Daemon, linkText: string, admitTimeoutMs
     const secret = openInviteSecret(decoded.seed, paired.data ?? Buffer.alloc(0))
     const ownerKey = fromHex(secret.ownerKey)
     if (!ownerKey.equals(link.ownerKey) || !verifyInviteCert(paired.key, secret.cert, ownerKey)) throw MeshError.INVITE_FORGED()
+    // the relay's signed word that it paired these keys, given only to this daemon's own key
+    const admission = await network.relay.request<Admission>('admission.get', { inviteId }, RELAY_CONNECT_MS)
+    if (admission.writerKey !== toHex(writerKey) || admission.swarmKey !== daemon.swarmKey || !verifyAdmission(admission, link.relayKey)) {
+      throw new MeshError('INTERNAL', 'the relay answered with an admission for other keys; try the join again')
+    }
 
     mesh = await daemon.openMesh({
       name: link.meshName,
@@ -173,10 +180,9 @@ export async function joinMesh (daemon: Daemon, linkText: string, admitTimeoutMs
       owner: false,
       createdAt: Date.now()
     })
-    const { receipt } = createReceipt(link.pairing, userData)
     const signal = AbortSignal.timeout(admitTimeoutMs)
     try {
-      await mesh.join({ type: 'join', v: 1, at: Date.now(), label: daemon.label, cert: secret.cert, receipt: toHex(receipt) }, signal)
+      await mesh.join({ type: 'join', v: 2, at: Date.now(), label: daemon.label, cert: secret.cert, admission }, signal)
     } catch (err) {
       if ((err as MeshError).code === 'TIMEOUT') throw new MeshError('TIMEOUT', 'The invite was accepted, but no member of the mesh came online to admit this daemon. Run the same `claudemesh join` again when the owner or another member is online.')
       throw err
@@ -216,7 +222,10 @@ async function pair (addresses: string[], invite: Buffer, userData: Buffer): Pro
   }
 }
 
-/** Owner only: removes a member from the view (everyone's firewall drops it) and from the relay roster. */
+/**
+ * Owner only: removes a member from the view (everyone's firewall drops it, nobody replicates to it
+ * any more) and revokes the invite it joined with, in the log and at the relay.
+ */
 export async function kickMember (daemon: Daemon, mesh: Mesh, who: string): Promise<{ member: MemberRecord, relay: boolean }> {
   if (!mesh.isOwner) throw MeshError.NOT_OWNER('remove members')
   const member = findMember(mesh, who)
@@ -224,6 +233,10 @@ export async function kickMember (daemon: Daemon, mesh: Mesh, who: string): Prom
   let relay = true
   try {
     await tellRelayRemoved(daemon, mesh, member.swarmKey)
+    if (member.invite !== null) {
+      const invite = (await listInvites(daemon, mesh)).find((i) => i.publicKey === member.invite)
+      if (invite !== undefined && !invite.revoked) await daemon.networkOf(mesh).relay.request('invite.revoke', signOwnerRequest('invite.revoke', { meshKey: mesh.keyHex, inviteId: invite.id, at: Date.now() }, daemon.signing), RELAY_CONNECT_MS)
+    }
   } catch {
     relay = false
   }

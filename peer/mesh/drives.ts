@@ -45,6 +45,13 @@ export class MeshDrives {
   get driveKey (): string { return toHex(this.drive.key) }
   get blobsKey (): string { return toHex(this.blobs(null).core.key) }
 
+  /** The key pair that signs our drive's cores: a `drive.claim` proves we hold it. */
+  get signer (): { publicKey: Buffer, secretKey: Buffer } {
+    const keyPair = this.drive.core.keyPair
+    if (keyPair === null) throw new MeshError('INTERNAL', 'the file drive of this store is not writable')
+    return keyPair
+  }
+
   /** Writes what the stages yield to `path` of our drive, in blocks of about BLOCK bytes. */
   async write (path: string, stages: Array<Readable | Transform>): Promise<Written> {
     const drive = this.drive
@@ -99,9 +106,13 @@ export class MeshDrives {
     return blobs
   }
 
-  /** Frees the local blocks of one file: ours, or a cached copy of someone else's if we hold one. */
+  /**
+   * Frees our cached copy of one file of another member's drive, if we hold one. Never our own
+   * drive: only our own entries (removeOwn) clear that, whatever an entry of someone else names.
+   */
   async clear (blobsKey: string, blob: BlobId): Promise<void> {
-    const blobs = blobsKey === this.blobsKey ? this.blobs(null) : this.remote.get(blobsKey)
+    if (blobsKey === this.blobsKey) return
+    const blobs = this.remote.get(blobsKey)
     if (blobs !== undefined) {
       await blobs.clear(blob)
       return

@@ -17,6 +17,7 @@ import { parse } from '../../protocol/schema.js'
 import { MeshError, isCoded } from '../../protocol/errors.js'
 import { LIMITS } from '../../protocol/limits.js'
 import { randomBytes, toHex } from '../../protocol/crypto.js'
+import { background } from '../background.js'
 
 export interface Clock { now (): number }
 
@@ -27,8 +28,13 @@ export interface FilesContext {
   /** our writer key (hex) */
   localWriter: () => string
   ownerWriter: () => string | null
+  /** names our drive in the log, if it is not yet: a file.add pointing at an unclaimed drive is refused */
+  claimDrive: () => Promise<void>
   clock: Clock
+  log: (line: string) => void
   maxBytes: number
+  /** where this daemon keeps when it first saw each attachment of another member (null: in memory only) */
+  seenFile: string | null
 }
 
 export type Progress = (bytes: number, total: number) => void
@@ -90,6 +96,9 @@ export class MeshFiles extends EventEmitter {
   direct: DirectFetch | null = null
   /** temp files of direct gets in progress (one get per target and file at a time) */
   private readonly fetching = new Set<string>()
+  /** attachments of other members: when this daemon first saw them, by its own clock */
+  private readonly seen = new Map<string, number>()
+  private seenDirty = false
 
   constructor (store: Corestore, encryptionKey: Buffer, ctx: FilesContext) {
     super()
@@ -99,10 +108,17 @@ export class MeshFiles extends EventEmitter {
 
   async ready (): Promise<void> {
     await this.drives.ready()
+    if (this.ctx.seenFile !== null) {
+      const text = await fs.promises.readFile(this.ctx.seenFile, 'utf-8').catch(() => '{}')
+      try {
+        for (const [id, at] of Object.entries(JSON.parse(text) as Record<string, number>)) if (typeof at === 'number') this.seen.set(id, at)
+      } catch {} // a damaged file: the attachments count as seen from now on
+    }
     this.opened = true
     // the first read of the view (and clearing what was deleted while we were away) is not on the start-up path
-    this.onupdate().catch(noop)
-    this.timer = setInterval(() => { this.onupdate().catch(noop) }, SWEEP_MS)
+    const failed = background(this.ctx.log, 'following the files of the view')
+    this.onupdate().catch(failed)
+    this.timer = setInterval(() => { this.onupdate().catch(failed) }, SWEEP_MS)
     this.timer.unref()
   }
 
@@ -112,6 +128,7 @@ export class MeshFiles extends EventEmitter {
   async share (filePath: string, opts: ShareOptions): Promise<{ entry: FileEntry, key: Buffer | null }> {
     if (!this.ctx.writable()) throw MeshError.NOT_A_MEMBER('this daemon cannot write to the mesh (it was removed, or is not admitted yet)')
     const size = await checkReadable(filePath, this.ctx.maxBytes)
+    await this.ctx.claimDrive()
     const name = parse(fileName, opts.name ?? path.basename(filePath), 'name')
     const tags = parse(fileTags, opts.tags ?? [], 'tags')
     const id = toHex(randomBytes(16))
@@ -214,19 +231,28 @@ export class MeshFiles extends EventEmitter {
       const kept = keep ? await keptSize(temp, total) : 0
       const source = direct ? await this.direct?.(entry, opts.idleMs, kept) ?? null : null
       // carrying on: the kept bytes count; with no direct source it replicates whole, over them
-      if (source !== null && kept > 0) {
-        for await (const chunk of fs.createReadStream(temp, { highWaterMark: BLOCK })) hash.update(chunk as Buffer)
-        stored = written = kept
+      const resume = source !== null && kept > 0
+      const handle = await openPartial(temp, resume ? kept : null)
+      const { ino, dev } = await handle.stat()
+      let writing = false
+      try {
+        if (resume) {
+          for await (const chunk of handle.createReadStream({ start: 0, end: kept - 1, highWaterMark: BLOCK, autoClose: false })) hash.update(chunk as Buffer)
+          stored = written = kept
+        }
+        const stages: Array<AsyncIterable<Buffer> | Transform> = [
+          source ?? this.drives.read(entry.blobs, entry.blob, opts.idleMs) as unknown as AsyncIterable<Buffer>,
+          tap((chunk) => { stored += chunk.length; hash.update(chunk); opts.onprogress?.(stored, total) })
+        ]
+        if (opts.key !== null) stages.push(openStream(opts.key, id))
+        stages.push(tap((chunk) => { written += chunk.length }))
+        writing = true // the write stream closes the handle, also when the pipeline fails
+        await runPipeline([...stages, handle.createWriteStream()])
+      } finally {
+        if (!writing) await handle.close()
       }
-      const stages: Array<AsyncIterable<Buffer> | Transform> = [
-        source ?? this.drives.read(entry.blobs, entry.blob, opts.idleMs) as unknown as AsyncIterable<Buffer>,
-        tap((chunk) => { stored += chunk.length; hash.update(chunk); opts.onprogress?.(stored, total) })
-      ]
-      if (opts.key !== null) stages.push(openStream(opts.key, id))
-      stages.push(tap((chunk) => { written += chunk.length }))
-      // flush: fsync before the stream closes, so the rename below publishes complete bytes
-      const flags = written > 0 ? 'a' : keep ? 'w' : 'wx'
-      await runPipeline([...stages, fs.createWriteStream(temp, { flags, mode: entry.encrypted ? 0o600 : 0o644, flush: true })])
+      // on disk before the rename below publishes it, and only now the final mode
+      await settle(temp, { ino, dev }, entry.encrypted ? 0o600 : 0o644)
       const digest = hash.digest('hex')
       if (digest !== entry.hash || written !== entry.size) throw MeshError.FILE_CORRUPT(`${entry.name} (${id}) arrived with ${written} bytes and hash ${digest.slice(0, 12)}, not the ${entry.size} bytes and hash ${entry.hash.slice(0, 12)} it was shared with`)
       await place(temp, target, opts.overwrite)
@@ -241,7 +267,7 @@ export class MeshFiles extends EventEmitter {
       this.fetching.delete(temp)
     }
     // the file is in place: the caller need not wait for the access to be recorded in the log
-    this.ctx.append({ type: 'file.access', v: 1, at: this.ctx.clock.now(), id, by: opts.by }).catch(noop)
+    this.ctx.append({ type: 'file.access', v: 1, at: this.ctx.clock.now(), id, by: opts.by }).catch(background(this.ctx.log, 'recording a file access'))
     return { id, path: target, bytes: written, hash: entry.hash }
   }
 
@@ -264,8 +290,16 @@ export class MeshFiles extends EventEmitter {
     return ((await this.ctx.view().get(KEYS.file(id)))?.value as FileEntry | undefined) ?? null
   }
 
+  /**
+   * An attachment expires 24 h after it was sent: by our clock for our own, else from when this
+   * daemon first saw it (the sender's clock is not ours to compare with), for at most 24 h.
+   */
   expired (entry: FileEntry): boolean {
-    return entry.expiresAt !== null && this.ctx.clock.now() >= entry.expiresAt
+    if (entry.expiresAt === null) return false
+    const now = this.ctx.clock.now()
+    if (entry.writer === this.ctx.localWriter()) return now >= entry.expiresAt
+    const life = Math.min(Math.max(entry.expiresAt - entry.at, 0), LIMITS.attachmentTtlMs)
+    return now >= (this.seen.get(entry.id) ?? now) + life
   }
 
   /** Every file in the view that has not expired, oldest first. */
@@ -351,6 +385,12 @@ export class MeshFiles extends EventEmitter {
     }
     this.cursor.version = version
     const me = this.ctx.localWriter()
+    for (const entry of this.entries.values()) {
+      if (entry.expiresAt === null || entry.writer === me || this.seen.has(entry.id)) continue
+      this.seen.set(entry.id, this.ctx.clock.now())
+      this.seenDirty = true
+    }
+    for (const tombstone of gone) if (this.seen.delete(tombstone.id)) this.seenDirty = true
     for (const tombstone of gone) {
       if (this.cleared.has(tombstone.id)) continue
       this.cleared.add(tombstone.id)
@@ -369,7 +409,22 @@ export class MeshFiles extends EventEmitter {
       }
     }
     this.count = count
+    await this.saveSeen()
     this.emit('files', count)
+  }
+
+  private async saveSeen (): Promise<void> {
+    if (!this.seenDirty || this.ctx.seenFile === null) return
+    this.seenDirty = false
+    const file = this.ctx.seenFile
+    const tmp = `${file}.${process.pid}.tmp`
+    try {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+      await fs.promises.writeFile(tmp, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 })
+      await fs.promises.rename(tmp, file)
+    } catch {
+      this.seenDirty = true // tried again at the next scan; until then the times live in memory
+    }
   }
 
   private countAccess (key: string, delta: number): void {
@@ -457,6 +512,39 @@ function fetchError (err: unknown, entry: FileEntry, direct: boolean, next: stri
   }
   if (code === 'SESSION_CLOSED') return MeshError.FILE_UNAVAILABLE(`the daemon is closing; ${next}`)
   return err instanceof Error ? err : new Error(String(err))
+}
+
+/**
+ * The part file of a get, opened without following a link, mode 0600 until it is complete: a fresh
+ * one is created exclusively (whatever was at that name is unlinked first, never written through);
+ * one to carry on from must still be the regular file of ours, of the size we measured.
+ */
+async function openPartial (temp: string, kept: number | null): Promise<fs.promises.FileHandle> {
+  const { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = fs.constants
+  if (kept === null) {
+    await fs.promises.rm(temp, { force: true })
+    return await fs.promises.open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+  }
+  const handle = await fs.promises.open(temp, O_RDWR | O_APPEND | O_NOFOLLOW)
+  const st = await handle.stat()
+  if (!st.isFile() || st.size !== kept || (typeof process.getuid === 'function' && st.uid !== process.getuid())) {
+    await handle.close()
+    throw MeshError.BAD_INPUT('save_to', `${temp} changed while this get looked at it (it is not this user's part of the file any more); remove it and get again`)
+  }
+  return handle
+}
+
+/** Flushes the part file we wrote and gives it its final mode, through a handle on that same file (never a link put in its place). */
+async function settle (temp: string, wrote: { ino: number, dev: number }, mode: number): Promise<void> {
+  const handle = await fs.promises.open(temp, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+  try {
+    const st = await handle.stat()
+    if (st.ino !== wrote.ino || st.dev !== wrote.dev) throw MeshError.BAD_INPUT('save_to', `${temp} was replaced while this get wrote it; get again`)
+    await handle.sync()
+    await handle.chmod(mode)
+  } finally {
+    await handle.close()
+  }
 }
 
 /**

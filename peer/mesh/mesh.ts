@@ -8,13 +8,15 @@ import { MemorySync } from './memory-sync.js'
 import { StateSync } from './state-sync.js'
 import { MeshFiles, type Clock } from './files.js'
 import { openView, KEYS, type View } from './view.js'
+import { MeshCores } from './mesh-cores.js'
 import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
-import { signMemberRemove, checkStateValue, stateKey, memoryContent, memoryTags, memoryId } from '../../protocol/ops.js'
+import { signMemberRemove, signMeshUpgrade, signInviteRevoke, signDriveClaim, checkStateValue, stateKey, memoryContent, memoryTags, memoryId } from '../../protocol/ops.js'
 import { randomBytes } from '../../protocol/crypto.js'
 import { parse } from '../../protocol/schema.js'
-import { fromHex, toHex, meshTopic, driveEncryptionKey, type KeyPair } from '../../protocol/crypto.js'
+import { fromHex, toHex, meshTopic, driveEncryptionKey, discoveryKey, type KeyPair } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
 import { MeshError } from '../../protocol/errors.js'
+import { background } from '../background.js'
 
 /** most ops appended at once */
 const MAX_BATCH = 256
@@ -39,6 +41,8 @@ export interface MeshIdentity {
 export interface MeshOptions {
   /** file of the memory index snapshot (the daemon's mesh folder); null: rebuilt at every start */
   memorySnapshot?: string | null
+  /** file where the daemon keeps when it first saw other members' attachments (their expiry runs from then); null: memory only */
+  attachmentsSeen?: string | null
   log?: (line: string) => void
   clock?: Clock
   /** largest file this daemon shares */
@@ -52,6 +56,7 @@ export class Mesh extends EventEmitter {
   private memberList: MemberRecord[] = []
   private memberSwarmKeys = new Set<string>()
   private removedSwarmKeys = new Set<string>()
+  private membersFingerprint = ''
   private ownerRecord: OwnerRecord | null = null
   private readonly stateSync = new StateSync()
   private readonly memorySync: MemorySync
@@ -61,26 +66,37 @@ export class Mesh extends EventEmitter {
   closed = false
 
   readonly files: MeshFiles
+  /** every core this mesh opened (its autobase's, its drives'), by discovery key: what replication may carry for it */
+  readonly cores = new MeshCores()
+  /** discovery keys the view names (writers, drives, files), for cores a peer asks for that are not open here */
+  private named: { version: number, keys: Set<string> } | null = null
+
+  private readonly log: (line: string) => void
+  private claiming: Promise<void> | null = null
 
   constructor (store: Corestore, config: MeshConfig, identity: MeshIdentity, opts: MeshOptions = {}) {
     super()
     this.config = config
     this.identity = identity
+    this.log = opts.log ?? noop
     this.memorySync = new MemorySync({
       file: opts.memorySnapshot ?? null,
-      requestSync: () => { this.refresh().catch(noop) },
+      requestSync: () => { this.refresh().catch(background(this.log, 'refreshing the view')) },
       log: opts.log
     })
-    this.files = new MeshFiles(store.namespace(config.namespace).namespace('files'), driveEncryptionKey(fromHex(config.encryptionKey)), {
+    this.files = new MeshFiles(this.cores.session(store, config.namespace).namespace('files'), driveEncryptionKey(fromHex(config.encryptionKey)), {
       view: () => this.base.view,
       append: async (op) => { await this.append(op) },
       writable: () => this.base.writable,
       localWriter: () => this.localWriter,
       ownerWriter: () => this.ownerRecord?.writerKey ?? null,
+      claimDrive: async () => { await this.claimDrive() },
       clock: opts.clock ?? { now: Date.now },
-      maxBytes: opts.maxFileBytes ?? LIMITS.file
+      log: (line) => this.log(line),
+      maxBytes: opts.maxFileBytes ?? LIMITS.file,
+      seenFile: opts.attachmentsSeen ?? null
     })
-    this.base = new Autobase<unknown, View>(store.namespace(config.namespace), config.key === null ? null : fromHex(config.key), {
+    this.base = new Autobase<unknown, View>(this.cores.session(store, config.namespace), config.key === null ? null : fromHex(config.key), {
       open: openView,
       apply,
       valueEncoding: 'json',
@@ -89,8 +105,8 @@ export class Mesh extends EventEmitter {
       encryptionKey: fromHex(config.encryptionKey)
     })
     this.base.on('update', () => {
-      this.refresh().catch(noop)
-      this.files.onupdate().catch(noop)
+      this.refresh().catch(background(this.log, 'refreshing the view'))
+      this.files.onupdate().catch(background(this.log, 'following the files of the view'))
     })
     this.base.on('error', noop)
   }
@@ -104,13 +120,16 @@ export class Mesh extends EventEmitter {
     if (this.config.key === null) this.config.key = toHex(this.base.key)
     await this.refresh()
     await this.files.ready()
+    // an owner of a mesh made before admissions turns its rules strict; a member names its drive
+    this.upgrade().catch((err) => this.log(`could not upgrade the mesh's rules: ${(err as Error).message}`))
+    this.claimDrive().catch((err) => this.log(`could not claim this member's file drive: ${(err as Error).message}`))
     // the memory index loads (or is rebuilt) in the background: recall waits for it, nothing else does
     this.memoryLoading = (async () => {
       await this.memorySync.load(this.base.view)
       await this.refresh()
       this.emit('memory', this.memory.size)
     })()
-    this.memoryLoading.catch(noop)
+    this.memoryLoading.catch(background(this.log, 'loading the memory index'))
   }
 
   /** The memory index: empty until it has loaded (see memoryReady()). */
@@ -136,6 +155,40 @@ export class Mesh extends EventEmitter {
 
   isMember (swarmKey: string): boolean {
     return this.memberSwarmKeys.has(swarmKey)
+  }
+
+  /**
+   * Whether a core that is not open here belongs to this mesh: a writer's (members, removed ones),
+   * a member's drive, a shared file's blobs. Read from the view, once per view version.
+   */
+  async holdsCore (discoveryKeyHex: string): Promise<boolean> {
+    const view = this.base.view
+    if (this.named === null || this.named.version !== view.version) {
+      const keys = new Set<string>([toHex(this.base.discoveryKey)])
+      const add = (key: string | undefined): void => { if (key !== undefined) keys.add(toHex(discoveryKey(fromHex(key)))) }
+      for await (const e of view.createReadStream(KEYS.membersRange)) {
+        const m = e.value as MemberRecord
+        add(m.writerKey); add(m.drive); add(m.blobs)
+      }
+      for await (const e of view.createReadStream(KEYS.removedRange)) add(e.key.slice('removed/'.length))
+      for await (const e of view.createReadStream(KEYS.filesRange)) {
+        const f = e.value as { drive: string, blobs: string }
+        add(f.drive); add(f.blobs)
+      }
+      for await (const e of view.createReadStream(KEYS.filesDeletedRange)) add((e.value as { blobs: string }).blobs)
+      this.named = { version: view.version, keys }
+    }
+    return this.named.keys.has(discoveryKeyHex)
+  }
+
+  /** The current member with this swarm key, as the view knows it. */
+  memberBySwarmKey (swarmKey: string): MemberRecord | null {
+    return this.memberList.find((m) => m.swarmKey === swarmKey) ?? null
+  }
+
+  /** Whether the log's rules are strict (joins need the relay's admission, files the writer's claimed drive). */
+  get strict (): boolean {
+    return this.ownerRecord?.relayKey !== undefined
   }
 
   /** Swarm keys of members the owner removed (and who did not rejoin). */
@@ -177,11 +230,15 @@ export class Mesh extends EventEmitter {
     for await (const entry of view.createReadStream(KEYS.membersRange)) members.push(entry.value as MemberRecord)
     const removed = new Set<string>()
     for await (const entry of view.createReadStream(KEYS.removedRange)) removed.add((entry.value as { swarmKey: string }).swarmKey)
-    const before = [...this.memberSwarmKeys].sort().join()
+    // any change of a member record counts (a label, a drive claim), not only who is in
+    const fingerprint = JSON.stringify(members) + JSON.stringify([...removed].sort()) + JSON.stringify(owner?.value ?? null)
     this.memberList = members
     this.memberSwarmKeys = new Set(members.map((m) => m.swarmKey))
     this.removedSwarmKeys = removed
-    if ([...this.memberSwarmKeys].sort().join() !== before) this.emit('members', members)
+    if (fingerprint !== this.membersFingerprint) {
+      this.membersFingerprint = fingerprint
+      this.emit('members', members)
+    }
   }
 
   /** Emits 'state' (key, entry) for every entry that changed since the last look. */
@@ -253,6 +310,7 @@ export class Mesh extends EventEmitter {
   async listState (prefix = ''): Promise<StateEntry[]> {
     const out: StateEntry[] = []
     for await (const e of this.base.view.createReadStream(KEYS.stateRange(prefix))) {
+      if (!e.key.startsWith('state/' + prefix)) break
       const entry = e.value as StateEntry
       if (entry.deleted !== true) out.push(entry)
     }
@@ -267,7 +325,7 @@ export class Mesh extends EventEmitter {
     if (!this.base.writable) throw MeshError.NOT_A_MEMBER('this daemon cannot write to the mesh (it was removed, or is not admitted yet)')
     return await new Promise<void>((resolve, reject) => {
       this.appendQueue.push({ op, resolve, reject })
-      if (!this.appending) this.flushAppends().catch(noop)
+      if (!this.appending) this.flushAppends().catch(background(this.log, 'appending to the log'))
     })
   }
 
@@ -294,7 +352,7 @@ export class Mesh extends EventEmitter {
     }
   }
 
-  /** The owner's genesis op. */
+  /** The owner's genesis op: it names the relay whose admissions the mesh accepts. */
   async init (): Promise<void> {
     await this.base.append({
       type: 'init',
@@ -303,9 +361,40 @@ export class Mesh extends EventEmitter {
       meshName: this.config.name,
       ownerKey: toHex(this.identity.signing.publicKey),
       swarmKey: toHex(this.identity.swarmKey),
-      label: this.identity.label
+      label: this.identity.label,
+      relayKey: this.config.relay.publicKey
     })
     await this.refresh()
+    await this.claimDrive()
+  }
+
+  /** Owner of a mesh from before admissions: appends `mesh.upgrade`, which makes its rules strict. */
+  private async upgrade (): Promise<void> {
+    const owner = this.ownerRecord
+    if (owner === null || owner.relayKey !== undefined || owner.writerKey !== this.localWriter || !this.base.writable) return
+    await this.append(signMeshUpgrade(this.base.key, this.config.relay.publicKey, Date.now(), this.identity.signing.secretKey))
+    this.log('rules upgraded: joins now need the relay\'s admission, files the member\'s own drive')
+  }
+
+  /**
+   * Names this member's file drive in the log (once), so that its file.add ops are accepted. Runs
+   * when the mesh opens, after joining, and before a first share; concurrent calls share one append.
+   */
+  async claimDrive (): Promise<void> {
+    if (this.claiming !== null) return await this.claiming
+    const me = this.memberList.find((m) => m.writerKey === this.localWriter)
+    if (me === undefined || !this.base.writable) return
+    const own = this.files.drives.driveKey
+    if (me.drive === own) return
+    if (me.drive !== undefined) throw new MeshError('INTERNAL', `this member's drive in the log (${me.drive.slice(0, 8)}) is not the one in this store (${own.slice(0, 8)}); files cannot be shared from here`)
+    this.claiming = (async () => {
+      await this.append(signDriveClaim(this.base.key, this.localWriter, Date.now(), this.files.drives.signer))
+    })()
+    try {
+      await this.claiming
+    } finally {
+      this.claiming = null
+    }
   }
 
   /**
@@ -324,17 +413,27 @@ export class Mesh extends EventEmitter {
     await this.base.append(op, { optimistic: true })
     await writable
     await this.refresh()
+    await this.claimDrive()
   }
 
-  /** Owner only: removes a member's writer and records it. */
+  /** Owner only: removes a member's writer, records it, and revokes the invite it joined with. */
   async remove (writerKey: string): Promise<MemberRecord> {
     if (!this.isOwner) throw MeshError.NOT_OWNER('remove members')
     const member = this.memberList.find((m) => m.writerKey === writerKey)
     if (member === undefined) throw MeshError.MEMBER_UNKNOWN(writerKey.slice(0, 12))
     if (member.role === 'owner') throw MeshError.BAD_INPUT('member', 'the owner cannot be removed')
-    await this.base.append(signMemberRemove(this.base.key, writerKey, Date.now(), this.identity.signing.secretKey))
-    await this.refresh()
+    const at = Date.now()
+    const remove = this.append(signMemberRemove(this.base.key, writerKey, at, this.identity.signing.secretKey))
+    const revoke = member.invite === null ? null : this.append(signInviteRevoke(this.base.key, member.invite, at, this.identity.signing.secretKey))
+    await remove
+    await revoke
     return member
+  }
+
+  /** Owner only: no join with this invite is admitted after this op, whatever the relay says. */
+  async revokeInvite (invitePublicKey: string): Promise<void> {
+    if (!this.isOwner) throw MeshError.NOT_OWNER('revoke invites')
+    await this.append(signInviteRevoke(this.base.key, invitePublicKey, Date.now(), this.identity.signing.secretKey))
   }
 
   /** Resolves when pred() holds, re-checked on every view update. */

@@ -14,7 +14,14 @@ export const KEYS = {
   memoryRange: { gt: 'memory/', lt: 'memory0' },
   forgotten: (id: string) => 'forgotten/' + id,
   state: (key: string) => 'state/' + key,
-  stateRange: (prefix = '') => ({ gte: 'state/' + prefix, lt: 'state/' + prefix + '\uffff' }),
+  /** every state key from `prefix` on, to the end of state/ (keys may hold any character): readers stop at the first key without the prefix */
+  stateRange: (prefix = '') => ({ gte: 'state/' + prefix, lt: 'state0' }),
+  /** strict meshes: a current member's swarm key -> its writer key */
+  swarm: (swarmKey: string) => 'swarm/' + swarmKey,
+  /** a claimed drive (or blobs) core key -> the writer that claimed it */
+  drive: (coreKey: string) => 'drives/' + coreKey,
+  drivesRange: { gt: 'drives/', lt: 'drives0' },
+  revokedInvite: (invitePublicKey: string) => 'invites-revoked/' + invitePublicKey,
   file: (id: string) => 'files/' + id,
   filesRange: { gt: 'files/', lt: 'files0' },
   fileDeleted: (id: string) => 'files-deleted/' + id,
