@@ -22,7 +22,7 @@ function metric (text: string, name: string): number {
   return line === undefined ? NaN : Number(line.split(' ')[1])
 }
 
-test('a relay and three members: create, invite, join twice, all connected with the same member list', { timeout: 120_000 }, async (t) => {
+test('a relay and three members: create, invite, join twice at once, all connected with the same member list', { timeout: 120_000 }, async (t) => {
   const relay = await startRelay(t)
   const alice = new Member(t, 'alice')
   const bob = new Member(t, 'bob')
@@ -38,11 +38,11 @@ test('a relay and three members: create, invite, join twice, all connected with 
   t.ok(inviteB.expires > Date.now() + 6 * 24 * 3600 * 1000, 'expires in about 7 days by default')
   const inviteC = await alice.json<{ link: string }>('invite')
 
-  const joinedB = await bob.run('join', inviteB.link)
+  // both at once: the relay pairs concurrent requests, each answered once its redemption is on disk
+  const [joinedB, joinedC] = await Promise.all([bob.run('join', inviteB.link), carol.json<Summary>('join', inviteC.link)])
   t.is(joinedB.code, 0, 'bob joins: ' + joinedB.stderr)
   t.ok(joinedB.stdout.includes('Joined mesh team'), 'join prints the mesh name')
   t.ok(joinedB.stdout.includes('alice'), 'join prints who is in it')
-  const joinedC = await carol.json<Summary>('join', inviteC.link)
   t.is(joinedC.name, 'team')
 
   for (const m of [alice, bob, carol]) await m.wait({ members: 3, connected: 2 })
@@ -130,14 +130,15 @@ test('bad invites are refused with their code and change nothing', { timeout: 12
   t.is((await carol.run('join', good.link)).code, 0, 'an untouched invite still works')
 })
 
-test('the owner kicks a member: everyone drops it; a non-owner cannot kick', { timeout: 120_000 }, async (t) => {
+test('the owner kicks a member: everyone drops it, the invite it joined with is revoked; a non-owner cannot kick', { timeout: 120_000 }, async (t) => {
   const relay = await startRelay(t)
   const alice = new Member(t, 'alice')
   const bob = new Member(t, 'bob')
   const carol = new Member(t, 'carol')
   await alice.json('create', 'team', '--relay', `${relay.key}@${relay.address}`)
   await bob.json('join', (await alice.json<{ link: string }>('invite')).link)
-  await carol.json('join', (await alice.json<{ link: string }>('invite')).link)
+  const carolsInvite = await alice.json<{ id: string, link: string }>('invite', '--uses', '2')
+  await carol.json('join', carolsInvite.link)
   for (const m of [alice, bob, carol]) await m.wait({ members: 3, connected: 2 })
 
   const denied = await bob.run('kick', 'carol')
@@ -152,6 +153,10 @@ test('the owner kicks a member: everyone drops it; a non-owner cannot kick', { t
   t.alike(bobView.members.map((m) => m.label).sort(), ['alice', 'bob'], 'bob no longer lists carol')
   const aliceStatus = await alice.json<{ meshes: Array<{ peers: string[] }> }>('status')
   t.is(aliceStatus.meshes[0].peers.length, 1, 'alice is connected to bob only')
+  const invites = await alice.json<Array<{ id: string, state: string }>>('invite', 'list')
+  t.is(invites.find((i) => i.id === carolsInvite.id)?.state, 'revoked', 'the two-use invite carol joined with is revoked')
+  const dave = await new Member(t, 'dave').run('join', carolsInvite.link)
+  t.ok(dave.stderr.includes('[INVITE_REVOKED]'), 'so its second use admits nobody: ' + dave.stderr.trim())
 
   const left = await bob.run('leave', 'team')
   t.is(left.code, 0)

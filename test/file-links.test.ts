@@ -7,7 +7,11 @@ import crypto from 'node:crypto'
 import Protomux from 'protomux'
 import c from 'compact-encoding'
 import { FILES_PROTOCOL, MAX_DATA_BYTES, decodeFrame, encodeFrame, type FileFrame } from '../protocol/file-wire.js'
+import { CAPS } from '../protocol/limits.js'
+import { JsonChannel } from '../protocol/channel.js'
+import { DIRECT_MIN_BYTES } from '../peer/mesh/files.js'
 import { fromHex } from '../protocol/crypto.js'
+import type { NoiseSocket } from 'hyperdht'
 import { joinedMesh, tmpDir } from './helpers/cli.js'
 import { impersonate } from './helpers/rogue.js'
 
@@ -40,20 +44,18 @@ test('file frames: each kind round-trips; malformed ones are refused with the re
   refused(encodeFrame({ ...frames[0], window: 0 } as FileFrame), 'window must be above 0', 'a request without credit')
 })
 
-test('a daemon serves a file to a member that asks directly; a malformed frame closes that channel only', { timeout: 120_000 }, async (t) => {
-  const { relay, members: [alice, bob], meshKey } = await joinedMesh(t, ['alice', 'bob'])
-  const src = path.join(tmpDir(t), 'notes.bin')
-  fs.writeFileSync(src, crypto.randomBytes(3 * 1024 * 1024 + 11))
-  const shared = await alice.ipc<{ id: string }>('files.share', { path: src })
-  // a member speaking the protocol by hand, with bob's identity
-  const { conn } = await impersonate(t, relay, bob, alice)
 
-  // frames go out as raw bytes, so that this member can also send garbage
-  interface Opened { send: (f: FileFrame) => void, sendRaw: (b: Buffer) => void, next: () => Promise<FileFrame>, closed: Promise<void> }
-  // alice opens her side once she replicates on this connection (after her TCP-link offer times out):
-  // a channel opened before that is turned away, so open again when she opens hers
+// frames go out as raw bytes, so that this member can also send garbage
+interface Opened { send: (f: FileFrame) => void, sendRaw: (b: Buffer) => void, next: () => Promise<FileFrame>, closed: Promise<void>, close: () => void }
+
+/**
+ * Opens the files channel by hand on a rogue's connection. A daemon opens its side once it
+ * replicates on the connection (after its TCP-link offer, or the rogue's `udx`): a channel opened
+ * before that is turned away, so this opens again when the daemon opens its own.
+ */
+async function filesChannel (conn: NoiseSocket): Promise<Opened> {
   const mux = Protomux.from(conn)
-  const open = async (): Promise<Opened> => await new Promise((resolve) => {
+  return await new Promise((resolve) => {
     let opened = false
     const create = (): void => {
       if (opened) return
@@ -66,7 +68,7 @@ test('a daemon serves a file to a member that asks directly; a malformed frame c
         onopen: () => {
           opened = true
           mux.unpair({ protocol: FILES_PROTOCOL })
-          resolve({ send, sendRaw, next, closed: closedP })
+          resolve({ send, sendRaw, next, closed: closedP, close: () => channel?.close() })
         },
         onclose: () => closed()
       })
@@ -83,6 +85,17 @@ test('a daemon serves a file to a member that asks directly; a malformed frame c
     mux.pair({ protocol: FILES_PROTOCOL }, create)
     create()
   })
+}
+
+test('a daemon serves a file to a member that asks directly; a malformed frame closes that channel only', { timeout: 120_000 }, async (t) => {
+  const { relay, members: [alice, bob], meshKey } = await joinedMesh(t, ['alice', 'bob'])
+  const src = path.join(tmpDir(t), 'notes.bin')
+  fs.writeFileSync(src, crypto.randomBytes(3 * 1024 * 1024 + 11))
+  const shared = await alice.ipc<{ id: string }>('files.share', { path: src })
+  // a member speaking the protocol by hand, with bob's identity
+  const { conn } = await impersonate(t, relay, bob, alice)
+
+  const open = (): Promise<Opened> => filesChannel(conn)
 
   const first = await open()
   first.sendRaw(Buffer.from('not a frame'))
@@ -117,4 +130,36 @@ test('a daemon serves a file to a member that asks directly; a malformed frame c
   second.send({ type: 'request', req: 5, mesh: fromHex(meshKey), id: shared.id, offset: 4 * 1024 * 1024, window: 1024 })
   const beyond = await second.next()
   t.ok(beyond.type === 'fail' && beyond.code === 'BAD_INPUT' && beyond.message.includes('offset'), 'an offset past the end names the field: ' + (beyond.type === 'fail' ? beyond.message : ''))
+
+  // transfers that take credit and never ack it hold a serving slot each: a member gets a few at once, no more
+  second.close() // one files channel per connection at a time
+  await second.closed
+  const third = await open()
+  for (let req = 1; req <= CAPS.servingPerPeer + 1; req++) third.send({ type: 'request', req, mesh: fromHex(meshKey), id: shared.id, offset: 0, window: 1 })
+  await third.closed
+  const after = await alice.json<{ meshes: Array<{ malformedFileFrames: number }> }>('status')
+  t.is(after.meshes[0].malformedFileFrames, 2, `request ${CAPS.servingPerPeer + 1} at once closed the channel, counted like a malformed frame`)
+})
+
+test('a member that sends more than the reader asked for has its files channel closed by the reader', { timeout: 120_000 }, async (t) => {
+  const { relay, members: [alice, bob] } = await joinedMesh(t, ['alice', 'bob'])
+  const src = path.join(tmpDir(t), 'big.bin')
+  fs.writeFileSync(src, crypto.randomBytes(DIRECT_MIN_BYTES))
+  const shared = await bob.ipc<{ id: string }>('files.share', { path: src })
+  await alice.wait({ files: 1 })
+  // bob goes rogue: he answers alice's request with more bytes than the file has, never waiting for her acks
+  const { conn } = await impersonate(t, relay, bob, alice)
+  const hello = JsonChannel.open(conn, { protocol: 'claudemesh/bulk/v1', maxFrame: 1024, handshake: { port: null }, onopen: () => { hello?.send({ use: 'udx' }) }, onframe: () => {} })
+  const rogue = await filesChannel(conn)
+  const get = alice.ipc('files.get', { id: shared.id, saveTo: path.join(tmpDir(t), 'got.bin'), timeoutSeconds: 5 })
+  get.catch(() => {})
+  const request = await rogue.next()
+  t.is(request.type, 'request', 'alice asks the member that holds the file')
+  const block = crypto.randomBytes(4 * 1024 * 1024)
+  for (let sent = 0; sent <= DIRECT_MIN_BYTES; sent += block.byteLength) rogue.send({ type: 'data', req: request.req, bytes: block })
+  await rogue.closed
+  const status = await alice.json<{ meshes: Array<{ malformedFileFrames: number }> }>('status')
+  t.is(status.meshes[0].malformedFileFrames, 1, 'alice closed the channel and counted it')
+  const err = await get.then(() => null, (e: { code: string }) => e.code)
+  t.ok(err === 'FILE_UNAVAILABLE' || err === 'FILE_CORRUPT', `and the get did not take those bytes as the file (${String(err)})`)
 })

@@ -50,7 +50,8 @@ test('three homes: messages by name, id prefix, @group, * and arrays reach each 
   const id = messageId(sent.text)
   t.is(id.length, 32, 'send_message returns the complete message id')
   const got = await worker.notification((n) => n.content === 'please run the tests')
-  t.alike(got, { content: 'please run the tests', meta: { from_name: 'lead', from_id: leadId, mesh: 'team', priority: 'next', message_id: id } }, 'the channel notification has exactly this shape')
+  const aliceKey = (await alice.json<{ swarmKey: string }>('status')).swarmKey
+  t.alike(got, { content: 'please run the tests', meta: { from_name: 'lead', from_id: leadId, from_member: `alice (${aliceKey.slice(0, 8)})`, mesh: 'team', priority: 'next', message_id: id } }, 'the channel notification has exactly this shape, the sending member named as the view knows it')
   await alice.wait({ delivered: id }) // the recipient's daemon reports back; the sender's daemon records it
   t.is(statusOf((await lead.call('message_status', { id })).text, 'worker'), 'delivered', 'status: delivered once pushed')
 
@@ -108,7 +109,7 @@ test('priorities are applied by the recipient: next waits for idle, now cuts thr
   t.is(busy.count((n) => n.content === 'low one'), 0, '`low` is never pushed')
 
   const checked = await busy.call('check_messages')
-  t.ok(checked.text.includes('low one') && checked.text.includes('From sender'), 'check_messages hands over the low message: ' + checked.text)
+  t.ok(checked.text.includes('\nlow one\n') && checked.text.includes('<claudemesh-message from="sender"') && checked.text.includes('priority="low"'), 'check_messages hands over the low message, naming its sender: ' + JSON.stringify(checked.text))
   t.is((await busy.call('check_messages')).text, 'No new messages.', 'each message is handed over once')
 })
 

@@ -23,7 +23,7 @@ test('remember on one daemon, recall on another with typos and prefixes, forget 
   await bob.wait({ memory: 3 })
 
   const typo = await reader.call('recall', { query: 'deplyment canry' })
-  t.ok(typo.text.startsWith(id), 'a query with typos still finds it, first: ' + typo.text.slice(0, 80))
+  t.ok(typo.text.startsWith(`<memory id="${id}"`), 'a query with typos still finds it, first: ' + JSON.stringify(typo.text.slice(0, 80)))
   const prefix = await bob.json<Hit[]>('memory', 'recall', 'migr')
   t.is(prefix[0]?.content, 'The orders table migration is owned by the db group.', 'a prefix finds it')
   const tagged = await bob.json<Hit[]>('memory', 'recall', 'database')

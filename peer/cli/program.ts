@@ -87,7 +87,9 @@ Examples:
     .description('List the invites of a mesh you own, with their state.')
     .option('--mesh <name>', 'which mesh')
     .option('--json', 'print as JSON')
-    .action(async (opts: { mesh?: string, json?: boolean }) => {
+    .action(async (_opts: { mesh?: string, json?: boolean }, cmd: Command) => {
+      // `invite` has --mesh and --json of its own: commander hands them to it, so read both levels
+      const opts = cmd.optsWithGlobals<{ mesh?: string, json?: boolean }>()
       const list = await call<Array<{ id: string, role: string, uses: number, used: number, expires: number, state: string }>>('invite.list', { mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(list)
       if (list.length === 0) return print('No invites yet. Create one with: claudemesh invite')
@@ -99,7 +101,8 @@ Examples:
     .argument('<id>', 'invite id or a unique prefix of it (see `claudemesh invite list`)')
     .option('--mesh <name>', 'which mesh')
     .option('--json', 'print as JSON')
-    .action(async (id: string, opts: { mesh?: string, json?: boolean }) => {
+    .action(async (id: string, _opts: { mesh?: string, json?: boolean }, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ mesh?: string, json?: boolean }>()
       const res = await call<{ id: string, state: string }>('invite.revoke', { mesh: opts.mesh ?? null, id })
       if (opts.json === true) return printJson(res)
       print(`Revoked invite ${res.id.slice(0, 12)}.`)
@@ -159,10 +162,11 @@ Examples:
         if (opts.json === true) return printJson({ running: false })
         return print('Daemon: not running (it starts on demand; or run `claudemesh daemon start`).')
       }
-      const s = await client.request<{ pid: number, uptimeMs: number, swarmKey: string, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean }, peers: string[], members: number }> }>('status')
+      const s = await client.request<{ pid: number, uptimeMs: number, swarmKey: string, ownerKey: string, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean }, peers: string[], members: number }> }>('status')
       client.close()
       if (opts.json === true) return printJson({ running: true, ...s })
       print(`Daemon: running, pid ${s.pid}, up ${ago(s.uptimeMs)}, key ${s.swarmKey.slice(0, 12)}`)
+      print(`Owner key (for a relay's --owners): ${s.ownerKey}`)
       if (s.meshes.length === 0) print('No mesh joined.')
       for (const m of s.meshes) print(`${m.name}: relay ${m.relay.addresses.join(', ')} ${m.relay.connected ? 'reachable' : 'UNREACHABLE'}; ${m.peers.length} of ${m.members - 1} other member${m.members === 2 ? '' : 's'} connected`)
     })
@@ -301,7 +305,9 @@ Examples:
     .option('--public-host <host>', 'address written into invite links (default: --host, or 127.0.0.1 for 0.0.0.0)')
     .option('--http-port <port>', 'port for /health and /metrics (0 picks a free one)', portNumber, 8080)
     .option('--data <dir>', 'where the ledger and the relay key live', process.env.CLAUDEMESH_RELAY_DATA ?? './relay-data')
-    .action(async (opts: { host: string, port: number, publicHost?: string, httpPort: number, data: string }) => {
+    .option('--owners <keys>', 'only these owners may register meshes: a comma list of owner keys (64 hex each, as `claudemesh status` prints them); default: anyone', ownerKeys, nonEmpty(process.env.CLAUDEMESH_RELAY_OWNERS) === undefined ? undefined : ownerKeys(process.env.CLAUDEMESH_RELAY_OWNERS ?? ''))
+    .addHelpText('after', '\nEach owner may register up to 32 meshes, and each mesh up to 256 valid invites (4096 kept in all).\nWith --owners (or CLAUDEMESH_RELAY_OWNERS), any other key is refused with RELAY_REFUSED.')
+    .action(async (opts: { host: string, port: number, publicHost?: string, httpPort: number, data: string, owners?: string[] }) => {
       const { runRelay } = await import('./relay-command.js')
       await runRelay(opts)
     })
@@ -311,6 +317,13 @@ Examples:
 
 function nonEmpty (value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value
+}
+
+function ownerKeys (value: string): string[] {
+  const keys = value.split(',').map((k) => k.trim().toLowerCase()).filter((k) => k !== '')
+  if (keys.length === 0) throw new InvalidArgumentError('must list at least one owner key.')
+  for (const key of keys) if (!/^[0-9a-f]{64}$/.test(key)) throw new InvalidArgumentError(`"${key.slice(0, 80)}" is not an owner key (64 hex characters, as \`claudemesh status\` prints it on the owner's machine).`)
+  return keys
 }
 
 function portNumber (value: string): number {

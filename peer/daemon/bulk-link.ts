@@ -15,7 +15,6 @@ import net from 'node:net'
 import { EventEmitter } from 'node:events'
 import SecretStream from '@hyperswarm/secret-stream'
 import type { NoiseSocket } from 'hyperdht'
-import type Corestore from 'corestore'
 import { JsonChannel } from '../../protocol/channel.js'
 import { toHex, type KeyPair } from '../../protocol/crypto.js'
 
@@ -30,7 +29,8 @@ export interface BulkOptions {
   /** where the TCP server listens; null: no TCP links */
   host: string | null
   keyPair: KeyPair
-  store: Corestore
+  /** replicates the cores this peer may have over a stream (the gate, replication.ts) */
+  replicate: (stream: unknown, remoteKey: string) => void
   allowed: (swarmKey: string) => boolean
 }
 
@@ -78,7 +78,7 @@ export class BulkLinks extends EventEmitter {
       decided = true
       clearTimeout(timer)
       if (this.waiting.get(remoteKey)?.conn === conn) this.waiting.delete(remoteKey)
-      this.opts.store.replicate(conn)
+      this.opts.replicate(conn, remoteKey)
       onstream(conn)
     }
     const tcp = (stream: SecretStream): void => {
@@ -95,11 +95,11 @@ export class BulkLinks extends EventEmitter {
         this.tcpLinks--
         // the link is gone but the swarm connection is not: both sides see this and fall back to it
         if (isClosed(conn)) return
-        this.opts.store.replicate(conn)
+        this.opts.replicate(conn, remoteKey)
         onstream(conn)
       })
       conn.once('close', () => stream.destroy())
-      this.opts.store.replicate(stream)
+      this.opts.replicate(stream, remoteKey)
       onstream(stream)
     }
     const timer = setTimeout(udx, HELLO_TIMEOUT_MS)

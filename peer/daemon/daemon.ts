@@ -148,6 +148,7 @@ export class Daemon extends EventEmitter {
     if (config.relay.embedded) await this.startEmbeddedRelay()
     const mesh = new Mesh(this.store, config, { signing: this.signing, swarmKey: this.swarmKeyPair.publicKey, label: this.label }, {
       memorySnapshot: path.join(meshDir(this.paths, config.namespace), 'memory-index.json'),
+      attachmentsSeen: path.join(meshDir(this.paths, config.namespace), 'attachments-seen.json'),
       log: (line) => this.log(`${config.name}: ${line}`),
       clock: this.clock,
       maxFileBytes: this.maxFileBytes
@@ -163,8 +164,9 @@ export class Daemon extends EventEmitter {
     }
     this.meshes.set(config.name, mesh)
     const keys = new AttachmentKeys(path.join(this.paths.root, 'attachments'), mesh.keyHex, () => this.clock.now())
-    const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey, label: this.label }, keys, () => this.clock.now())
+    const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey }, keys, () => this.clock.now())
     sessions.on('malformed', (key: string) => this.log(`closed the session channel of ${key.slice(0, 8)}: malformed frame`))
+    sessions.on('refused', (key: string) => this.log(`refused a session or message from ${key.slice(0, 8)}: it is not that member's`))
     this.sessions.set(mesh.keyHex, sessions)
     await network.addMesh(mesh)
     if (this.directFiles) mesh.files.direct = network.files.fetcher(mesh)

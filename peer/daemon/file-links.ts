@@ -12,6 +12,8 @@ import Protomux from 'protomux'
 import type { Channel, Message } from 'protomux'
 import { FILES_PROTOCOL, WINDOW_BYTES, MAX_DATA_BYTES, frameEncoding, decodeFrame, type FileFrame } from '../../protocol/file-wire.js'
 import { MeshError } from '../../protocol/errors.js'
+import { CAPS } from '../../protocol/limits.js'
+import { background, stderrLog } from '../background.js'
 import { fromHex, toHex } from '../../protocol/crypto.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { FileEntry } from '../mesh/apply.js'
@@ -72,7 +74,7 @@ export class FileLinks extends EventEmitter {
   private async start (mesh: Mesh, entry: FileEntry, offset: number, idleMs: number): Promise<Incoming | null> {
     for (const peer of [...this.peers]) {
       if (!this.opts.memberOf(mesh, peer.remoteKey)) continue
-      const incoming = peer.request(mesh.keyHex, entry.id, offset)
+      const incoming = peer.request(mesh.keyHex, entry.id, offset, entry.blob.byteLength - offset)
       if (await incoming.answered(idleMs)) return incoming
     }
     return null
@@ -166,9 +168,10 @@ class FilePeer {
     this.channel?.open()
   }
 
-  request (meshKey: string, id: string, offset: number): Incoming {
+  /** Asks for the stored bytes of a file from `offset`: `rest` of them, no more. */
+  request (meshKey: string, id: string, offset: number, rest: number): Incoming {
     const req = this.nextReq++
-    const incoming = new Incoming(this, req)
+    const incoming = new Incoming(this, req, rest)
     this.requests.set(req, incoming)
     this.send({ type: 'request', req, mesh: fromHex(meshKey), id, offset, window: WINDOW_BYTES })
     return incoming
@@ -182,6 +185,13 @@ class FilePeer {
 
   forget (req: number): void {
     this.requests.delete(req)
+  }
+
+  /** The remote broke the protocol's rules (not just its encoding): this channel closes, like for a malformed frame. */
+  refuse (why: string): void {
+    if (this.closed) return
+    this.events.onmalformed(why)
+    this.close()
   }
 
   close (): void {
@@ -200,7 +210,7 @@ class FilePeer {
       return
     }
     switch (frame.type) {
-      case 'request': this.serve(frame).catch(noop); break
+      case 'request': this.serve(frame).catch(background(stderrLog, 'serving a file')); break
       case 'ack': case 'cancel': {
         const out = this.serving.get(frame.req)
         if (out === undefined) return
@@ -215,7 +225,8 @@ class FilePeer {
 
   private async serve (frame: Extract<FileFrame, { type: 'request' }>): Promise<void> {
     const req = frame.req
-    if (this.serving.has(req)) return this.close()
+    if (this.serving.has(req)) return this.refuse(`request ${req} was made twice`)
+    if (this.serving.size >= CAPS.servingPerPeer) return this.refuse(`more than ${CAPS.servingPerPeer} transfers at once`)
     const out: Outgoing = { sent: 0, acked: 0, window: Math.min(frame.window, 4 * WINDOW_BYTES), done: false, wake: null }
     this.serving.set(req, out)
     let stream: Readable | null = null
@@ -273,13 +284,19 @@ class Incoming {
   private wake: (() => void) | null = null
   private consumed = 0
   private acked = 0
+  /** bytes that arrived: never more than the credit we granted beyond what we acknowledged */
+  private received = 0
   /** whether what came first was bytes (an end at once does not serve us: we ask only for bytes that exist); null until something came */
   private answer: boolean | null = null
   private onanswer: ((ok: boolean) => void) | null = null
 
-  constructor (peer: FilePeer, req: number) {
+  /** how many bytes were asked for: the rest of the file */
+  private readonly rest: number
+
+  constructor (peer: FilePeer, req: number, rest: number) {
     this.peer = peer
     this.req = req
+    this.rest = rest
   }
 
   /** true once bytes arrived; false if this member cannot serve the file, or is silent for `ms` */
@@ -293,7 +310,20 @@ class Incoming {
   }
 
   onframe (frame: FileFrame): void {
-    if (frame.type === 'data') this.queue.push(frame.bytes)
+    if (frame.type === 'data') {
+      this.received += frame.bytes.byteLength
+      // never more than the rest of the file; and a sender may send one frame once less than the
+      // credit is in flight: so credit plus one frame at most beyond what we acknowledged
+      if (this.received > this.rest) {
+        this.peer.refuse(`request ${this.req}: ${this.received} bytes sent for the ${this.rest} asked for`)
+        return
+      }
+      if (this.received - this.acked > WINDOW_BYTES + MAX_DATA_BYTES) {
+        this.peer.refuse(`request ${this.req}: ${this.received - this.acked} bytes in flight, over the ${WINDOW_BYTES}-byte credit`)
+        return
+      }
+      this.queue.push(frame.bytes)
+    }
     else if (frame.type === 'end') this.ended = true
     // whatever the reason (no copy, not in its view yet, deleted, expired), another member may serve it
     else if (frame.type === 'fail') this.error = new LinkLost(`${frame.code}: ${frame.message}`)

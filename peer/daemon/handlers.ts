@@ -39,6 +39,9 @@ const WaitParams = z.object({
   relay: z.boolean().optional(),
   sessions: z.number().int().min(0).optional(),
   malformed: z.number().int().min(0).optional(),
+  refusedSessions: z.number().int().min(0).optional(),
+  refusedMessages: z.number().int().min(0).optional(),
+  refusedCores: z.number().int().min(0).optional(),
   state: z.number().int().min(0).optional(),
   memory: z.number().int().min(0).optional(),
   files: z.number().int().min(0).optional(),
@@ -59,6 +62,7 @@ export function registerHandlers (daemon: Daemon): void {
     home: daemon.paths.root,
     socket: daemon.paths.socket,
     swarmKey: daemon.swarmKey,
+    ownerKey: daemon.signing.publicKey.toString('hex'),
     label: daemon.label,
     uptimeMs: Date.now() - daemon.startedAt,
     embeddedRelay: daemon.embeddedRelay === null ? null : { addresses: daemon.embeddedRelay.addresses, publicKey: daemon.embeddedRelay.publicKey.toString('hex') },
@@ -139,10 +143,13 @@ export function registerHandlers (daemon: Daemon): void {
       (p.refused === undefined || network.refused.count >= p.refused) &&
       (p.refusedLinks === undefined || network.refused.tcpLinks >= p.refusedLinks) &&
       (p.relay === undefined || network.relay.connected === p.relay) &&
-      (p.sessions === undefined || daemon.sessionsOf(mesh).roster().length === p.sessions) &&
+      (p.sessions === undefined || daemon.sessionsOf(mesh).sessions().length === p.sessions) &&
       (p.malformed === undefined || daemon.sessionsOf(mesh).counters.malformedFrames >= p.malformed) &&
+      (p.refusedSessions === undefined || daemon.sessionsOf(mesh).roster.refused >= p.refusedSessions) &&
+      (p.refusedMessages === undefined || daemon.sessionsOf(mesh).counters.refusedMessages >= p.refusedMessages) &&
+      (p.refusedCores === undefined || network.replication.refused >= p.refusedCores) &&
       (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered') === true) &&
-      (p.peer === undefined || daemon.sessionsOf(mesh).roster().some((s) => s.name === p.peer?.name &&
+      (p.peer === undefined || daemon.sessionsOf(mesh).sessions().some((s) => s.name === p.peer?.name &&
         (p.peer.status === undefined || s.status === p.peer.status) &&
         (p.peer.summary === undefined || s.summary === p.peer.summary) &&
         (p.peer.group === undefined || s.groups.some((g) => g.name === p.peer?.group))))
@@ -151,9 +158,9 @@ export function registerHandlers (daemon: Daemon): void {
       const sources: Array<[EventEmitter, string[]]> = [
         [mesh, ['members', 'state', 'memory']],
         [mesh.files, ['files']],
-        [network, ['peers', 'refused', 'roster']],
+        [network, ['peers', 'refused', 'roster', 'refused-core']],
         [network.relay, ['open', 'close']],
-        [daemon.sessionsOf(mesh), ['roster', 'malformed', 'status']]
+        [daemon.sessionsOf(mesh), ['roster', 'malformed', 'status', 'refused']]
       ]
       await new Promise<void>((resolve, reject) => {
         const check = (): void => { if (holds()) { cleanup(); resolve() } }
@@ -192,8 +199,16 @@ function meshStatus (daemon: Daemon, mesh: Mesh): object {
     writable: mesh.writable,
     relay: { addresses: mesh.config.relay.addresses, publicKey: mesh.config.relay.publicKey, embedded: mesh.config.relay.embedded, connected: network.relay.connected },
     peers: network.connectedPeers(mesh),
-    sessions: daemon.sessionsOf(mesh).roster().length,
+    sessions: daemon.sessionsOf(mesh).sessions().length,
     malformedFrames: daemon.sessionsOf(mesh).counters.malformedFrames,
+    /** session announcements refused (another member's session, no proof, over the per-member cap) and messages refused (a sender that is not the member's) */
+    refusedSessions: daemon.sessionsOf(mesh).roster.refused,
+    refusedMessages: daemon.sessionsOf(mesh).counters.refusedMessages,
+    /** cores a peer asked for that it may not have (any mesh on this network) */
+    refusedCores: network.replication.refused,
+    strict: mesh.strict,
+    /** this member's own writer in the mesh's log: its key and how many blocks it holds */
+    writer: { key: mesh.localWriter, length: mesh.base.local.length },
     members: mesh.members.length,
     refusedConnections: network.refused.count,
     tcpLinks: { port: network.bulk.port, active: network.bulk.tcpLinks, refused: network.refused.tcpLinks },

@@ -43,7 +43,7 @@ export function ensureHome (paths: HomePaths): void {
   fs.chmodSync(paths.root, 0o700)
 }
 
-/** Writes a file atomically: temp file, fsync, rename. */
+/** Writes a file atomically: temp file, fsync, rename, fsync of the folder (so the rename itself survives a crash). */
 export function writeFileAtomic (file: string, data: string, mode = 0o600): void {
   const tmp = `${file}.${process.pid}.tmp`
   const fd = fs.openSync(tmp, 'w', mode)
@@ -54,6 +54,8 @@ export function writeFileAtomic (file: string, data: string, mode = 0o600): void
     fs.closeSync(fd)
   }
   fs.renameSync(tmp, file)
+  const dir = fs.openSync(path.dirname(file), 'r')
+  try { fs.fsyncSync(dir) } finally { fs.closeSync(dir) }
 }
 
 export function readJson<T> (file: string, fallback: T): T {

@@ -8,12 +8,14 @@ import type { PeerInfo } from 'hyperswarm'
 import type Corestore from 'corestore'
 import { BulkLinks } from './bulk-link.js'
 import { FileLinks } from './file-links.js'
+import { Replication } from './replication.js'
 import { RelayClient } from './relay-client.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { parseHostPort } from '../../protocol/invite.js'
 import { toHex, fromHex } from '../../protocol/crypto.js'
 import type { RosterEntry, RosterUpdate } from '../../protocol/relay-wire.js'
 import { ANY_UDP_PORT } from '../../protocol/limits.js'
+import { background } from '../background.js'
 
 const BACKOFFS = [250, 1000, 3000, 10_000]
 const ROSTER_REFRESH_MS = 200
@@ -37,6 +39,8 @@ export class Network extends EventEmitter {
   readonly relay: RelayClient
   readonly swarm: Hyperswarm
   readonly bulk: BulkLinks
+  /** what each connection replicates: only the cores of meshes both ends belong to */
+  readonly replication: Replication
   /** direct file transfers, on the stream each connection replicates on */
   readonly files: FileLinks
   /** swarm connections refused by the firewall; TCP links refused (not a member with a connection) */
@@ -67,10 +71,20 @@ export class Network extends EventEmitter {
       firewall: (remotePublicKey) => !this.allowed(toHex(remotePublicKey)),
       relayThrough: (force) => force ? opts.relayKey : null
     })
+    this.replication = new Replication({
+      store: opts.store,
+      meshes: () => this.meshes.values(),
+      memberOf: (mesh, key) => this.memberOf(mesh, key),
+      onerror: (err) => this.emit('log', `replication: ${err.message}`)
+    })
+    this.replication.on('refused', (key: string, dk: string) => {
+      this.emit('log', `refused core ${dk.slice(0, 8)} to ${key.slice(0, 8)} (not a member of every mesh that holds it)`)
+      this.emit('refused-core')
+    })
     this.bulk = new BulkLinks({
       host: opts.tcpLinks === false ? null : loopback ? '127.0.0.1' : '0.0.0.0',
       keyPair: opts.keyPair,
-      store: opts.store,
+      replicate: (stream, key) => { this.replication.replicate(stream, key) },
       allowed: (key) => this.allowed(key)
     })
     this.bulk.on('link', (key: string) => this.emit('log', `replicating with ${key.slice(0, 8)} over a direct TCP link`))
@@ -120,11 +134,12 @@ export class Network extends EventEmitter {
     this.meshes.set(mesh.keyHex, mesh)
     await this.swarm.listen()
     mesh.on('members', () => this.reconcile())
+    mesh.cores.on('core', (dk: string) => { this.replication.recorded(dk) })
     for (const conn of this.swarm.connections) this.attach(conn)
     this.reconcile()
     this.announce(mesh)
     const discovery = this.swarm.join(mesh.topic, { server: true, client: true })
-    discovery.flushed().then(() => discovery.refresh()).catch(noop)
+    discovery.flushed().then(() => discovery.refresh()).catch(background((line) => this.emit('log', line), 'refreshing discovery'))
   }
 
   async removeMesh (mesh: Mesh): Promise<void> {
@@ -191,6 +206,7 @@ export class Network extends EventEmitter {
       this.swarm.joinPeer(fromHex(key))
     }
     this.admitted = admitted
+    this.replication.reconcile()
     for (const conn of this.swarm.connections) {
       const key = toHex(conn.remotePublicKey)
       if (!this.allowed(key)) {
@@ -267,6 +283,7 @@ export class Network extends EventEmitter {
   async close (): Promise<void> {
     if (this.rosterRefresh !== null) clearTimeout(this.rosterRefresh)
     await this.relay.close()
+    this.replication.close()
     this.files.close()
     await this.bulk.close()
     await this.swarm.destroy()

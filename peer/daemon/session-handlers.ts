@@ -15,6 +15,7 @@ import { randomBytes, toHex } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
 import { Schemas, STATUSES, PRIORITIES, parseGroups, type SessionInfo, type AttachmentRef } from '../../protocol/session-wire.js'
 import { checkReadable } from '../mesh/files.js'
+import { formatForContext } from '../mcp/format.js'
 
 const LOCAL_MESH = 'local'
 
@@ -25,7 +26,10 @@ const RegisterParams = z.object({
   mesh: z.string().max(LIMITS.meshName).optional().nullable(),
   cwd: z.string().min(1).max(4096),
   channel: z.boolean().default(false),
-  claudePid: z.number().int().positive().optional().nullable()
+  claudePid: z.number().int().positive().optional().nullable(),
+  /** a session registering again (its MCP server reconnected): its id and the proof this daemon gave it */
+  id: Schemas.sessionId.optional(),
+  proof: z.string().regex(/^[0-9a-f]{128}$/, 'must be the 128-character proof session.register returned').optional()
 })
 const UpdateParams = z.object({ status: z.enum(STATUSES).optional(), summary: z.string().max(1024, 'must be at most 1024 characters').optional() })
 const GroupParams = z.object({ name: Schemas.groupName, role: Schemas.roleName.optional().nullable() })
@@ -74,12 +78,13 @@ export function registerSessionHandlers (daemon: Daemon): void {
       groups: parseGroups(p.groups ?? undefined),
       cwd: p.cwd,
       channel: p.channel,
-      claudePid: p.claudePid ?? null
+      claudePid: p.claudePid ?? null,
+      ...(p.id !== undefined && p.proof !== undefined ? { id: p.id, proof: p.proof } : {})
     })
     bound.set(conn, { session, sessions })
     conn.socket.once('close', () => sessions.unregister(session))
     daemon.sessionStarted()
-    const sameName = sessions.roster().filter((s) => s.name === session.info.name && s.id !== session.info.id)
+    const sameName = sessions.sessions().filter((s) => s.name === session.info.name && s.id !== session.info.id)
     return { session: session.info, mesh: mesh.name, warning: sameName.length > 0 ? `another session is also named ${session.info.name}: others must address you by id` : null }
   })
 
@@ -145,7 +150,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
   ipc.handle('peers.list', async (params, conn) => {
     const p = parse(PeersParams, params, 'list_peers')
     const { session, sessions } = of(conn)
-    const roster = sessions.roster().filter((s) => p.group === undefined || p.group === null || s.groups.some((g) => g.name === p.group))
+    const roster = sessions.sessions().filter((s) => p.group === undefined || p.group === null || s.groups.some((g) => g.name === p.group))
     return { self: session.info.id, mesh: sessions.mesh.name, sessions: roster.sort(byName) }
   })
 
@@ -200,7 +205,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
     return await mesh.listMemory()
   })
 
-  ipc.handle('sessions.list', async () => daemon.allSessions().map((s) => ({ mesh: s.mesh.name, sessions: s.roster().sort(byName) })))
+  ipc.handle('sessions.list', async () => daemon.allSessions().map((s) => ({ mesh: s.mesh.name, sessions: s.sessions().sort(byName) })))
 
   ipc.handle('hook', async (params) => {
     const p = parse(HookParams, params, 'hook')
@@ -275,8 +280,3 @@ function byName (a: SessionInfo, b: SessionInfo): number {
   return a.name.localeCompare(b.name)
 }
 
-/** Held messages as text Claude reads at the start of a turn. */
-export function formatForContext (messages: Delivered[]): string {
-  const lines = messages.map((m) => `<claudemesh-message from="${m.from.name}" from_id="${m.from.id}" priority="${m.priority}" id="${m.id}"${m.group !== null ? ` group="${m.group}"` : ''}>\n${m.content}\n</claudemesh-message>`)
-  return `Messages from other sessions in mesh ${messages[0].mesh} (reply with send_message to the sender's name):\n${lines.join('\n')}`
-}

@@ -9,10 +9,11 @@ import type { IpcClient } from '../daemon/ipc-client.js'
 import { instructions } from './instructions.js'
 import { VERSION } from '../cli/version.js'
 import { humanBytes } from '../cli/output.js'
+import { oneLine } from '../../protocol/display.js'
 import { STATUSES, PRIORITIES, type SessionInfo } from '../../protocol/session-wire.js'
-import type { SendResult, Delivered, StateChange, AttachmentInfo } from '../daemon/sessions.js'
-import type { StateEntry, MemoryEntry, FileEntry, FileAccess } from '../mesh/apply.js'
-import type { RecallHit } from '../mesh/memory-index.js'
+import type { Delivered, StateChange } from '../daemon/sessions.js'
+import type { StateEntry, MemoryEntry, FileEntry } from '../mesh/apply.js'
+import { formatHits, formatEntry, formatGroups, formatSend, formatMessages, formatFiles, formatFileStatus, formatPeers, messageNotification, stateNotification } from './format.js'
 
 export interface McpOptions { name?: string, role?: string, groups?: string, mesh?: string, channel: boolean }
 
@@ -111,19 +112,8 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
     server.server.notification({ method: 'notifications/claude/channel', params: { content, meta } }).catch(() => {})
   }
   const notify = (event: string, data: unknown): void => {
-    if (event === 'message') {
-      const m = data as Delivered
-      const meta: Record<string, string> = { from_name: m.from.name, from_id: m.from.id, mesh: m.mesh, priority: m.priority, message_id: m.id }
-      if (m.group !== null) meta.group = m.group
-      if (m.files.length > 0) meta.attachments = JSON.stringify(m.files.map((f) => ({ id: f.id, name: f.name, size: f.size })))
-      channel(m.content + formatAttachments(m.files), meta)
-    } else if (event === 'state') {
-      const s = data as StateChange
-      const by = s.by.session ?? s.by.member
-      channel(s.deleted ? `${by} deleted state "${s.key}"` : `${by} set state "${s.key}" = ${JSON.stringify(s.value)}`, {
-        kind: 'state_change', key: s.key, value: JSON.stringify(s.value), by, by_member: s.by.member, mesh: s.mesh, deleted: String(s.deleted)
-      })
-    }
+    const n = event === 'message' ? messageNotification(data as Delivered) : event === 'state' ? stateNotification(data as StateChange) : null
+    if (n !== null) channel(n.content, n.meta)
   }
   server.server.oninitialized = () => {
     forward = notify
@@ -133,12 +123,12 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   server.registerTool('set_state', {
     description: 'Set a shared state entry for the whole mesh (live coordination: who owns what, build status, the current plan). Any JSON value up to 64 KiB; the last write wins everywhere. Every other session is notified.',
     inputSchema: { key: z.string().describe('up to 256 characters, e.g. "deploy/status"'), value: z.unknown().describe('any JSON value') }
-  }, async ({ key, value }) => call('state.set', { key, value }, (e: StateEntry) => `Set "${e.key}" = ${JSON.stringify(e.value)}.`))
+  }, async ({ key, value }) => call('state.set', { key, value }, (e: StateEntry) => `Set "${oneLine(e.key)}" = ${JSON.stringify(e.value)}.`))
 
   server.registerTool('get_state', {
     description: 'Read one shared state entry: its value, who set it and when. Answers from this machine\'s copy, also offline.',
     inputSchema: { key: z.string() }
-  }, async ({ key }) => call('state.get', { key }, (r: { key: string, entry: StateEntry | null }) => r.entry === null ? `"${r.key}" is not set.` : formatEntry(r.entry)))
+  }, async ({ key }) => call('state.get', { key }, (r: { key: string, entry: StateEntry | null }) => r.entry === null ? `"${oneLine(r.key)}" is not set.` : formatEntry(r.entry)))
 
   server.registerTool('list_state', {
     description: 'List shared state entries, optionally only keys starting with a prefix.',
@@ -163,7 +153,7 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   server.registerTool('share_file', {
     description: 'Share a file with the whole mesh (every current and future member): it stays in your machine\'s drive and others fetch it from you (or from whoever already has it) with get_file. Up to 1 GiB. Returns its id. To send a file to some sessions only, attach it to send_message instead.',
     inputSchema: { path: z.string().describe('the file to share (relative to your working directory, or absolute)'), name: z.string().optional().describe('name others see (default: the file\'s name)'), tags: z.array(z.string()).optional().describe('up to 20 tags of 64 characters') }
-  }, async ({ path: file, name, tags }) => call('files.share', { path: path.resolve(process.cwd(), file), name: name ?? null, tags: tags ?? [] }, (e: FileEntry) => `Shared ${e.name} (${humanBytes(e.size)}) as ${e.id}.`))
+  }, async ({ path: file, name, tags }) => call('files.share', { path: path.resolve(process.cwd(), file), name: name ?? null, tags: tags ?? [] }, (e: FileEntry) => `Shared ${oneLine(e.name)} (${humanBytes(e.size)}) as ${e.id}.`))
 
   server.registerTool('get_file', {
     description: 'Fetch a file shared in the mesh or attached to a message you received, verify it and save it. The file appears complete or not at all; an existing file is kept unless overwrite is true.',
@@ -172,7 +162,7 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
       save_to: z.string().describe('where to write it (relative to your working directory, or absolute)'),
       overwrite: z.boolean().optional().describe('replace an existing file (default false)')
     }
-  }, async ({ id, save_to: saveTo, overwrite }) => call('files.get', { id, saveTo: path.resolve(process.cwd(), saveTo), overwrite: overwrite ?? false }, (r: { name: string, path: string, bytes: number }) => `Saved ${r.name} (${humanBytes(r.bytes)}, verified) to ${r.path}.`))
+  }, async ({ id, save_to: saveTo, overwrite }) => call('files.get', { id, saveTo: path.resolve(process.cwd(), saveTo), overwrite: overwrite ?? false }, (r: { name: string, path: string, bytes: number }) => `Saved ${oneLine(r.name)} (${humanBytes(r.bytes)}, verified) to ${r.path}.`))
 
   server.registerTool('list_files', {
     description: 'List the files you can fetch: everything shared with the mesh, plus attachments sent to you or by you. Filter by a query (name or tag), by who shared it, or by tags.',
@@ -187,7 +177,7 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   server.registerTool('delete_file', {
     description: 'Delete a file for everyone (only its uploader or the mesh owner can); the uploader\'s copy of the bytes is cleared.',
     inputSchema: { id: z.string() }
-  }, async ({ id }) => call('files.delete', { id }, (r: { name: string, id: string }) => `Deleted ${r.name} (${r.id}).`))
+  }, async ({ id }) => call('files.delete', { id }, (r: { name: string, id: string }) => `Deleted ${oneLine(r.name)} (${r.id}).`))
 
   server.registerTool('forget', {
     description: 'Remove a memory entry for everyone (it never comes back in results).',
@@ -210,55 +200,6 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   })
   await server.connect(transport)
   if (registered.warning !== null) process.stderr.write(`claudemesh mcp: ${registered.warning}\n`)
-}
-
-function formatHits (hits: RecallHit[]): string {
-  if (hits.length === 0) return 'Nothing found.'
-  return hits.map((h) => `${h.id} (score ${h.score}${h.tags.length > 0 ? `, tags ${h.tags.join(', ')}` : ''}; by ${h.by.session ?? 'a person'} on ${h.by.member}, ${new Date(h.at).toISOString()}):\n${h.content}`).join('\n\n')
-}
-
-function formatEntry (e: StateEntry): string {
-  return `${e.key} = ${JSON.stringify(e.value)} (set by ${e.by.session ?? 'a person'} on ${e.by.member}, ${new Date(e.at).toISOString()})`
-}
-
-function formatGroups (s: SessionInfo): string {
-  return s.groups.length === 0 ? 'none' : s.groups.map((g) => g.role === null ? `@${g.name}` : `@${g.name}:${g.role}`).join(', ')
-}
-
-function formatSend (r: SendResult): string {
-  const lines = r.recipients.map((x) => `- ${x.name}${x.id !== null ? ` (${x.id})` : ''}: ${x.status}`)
-  return `Message ${r.id}\n${lines.join('\n')}${r.queuedFor.length > 0 ? `\nQueued for 24 h until online: ${r.queuedFor.join(', ')}.` : ''}`
-}
-
-function formatMessages (messages: Delivered[]): string {
-  if (messages.length === 0) return 'No new messages.'
-  return messages.map((m) => `From ${m.from.name} (${m.from.id})${m.group !== null ? ` to @${m.group}` : ''}, ${m.priority}, message ${m.id}:\n${m.content}${formatAttachments(m.files)}`).join('\n\n')
-}
-
-function formatAttachments (files: AttachmentInfo[]): string {
-  if (files.length === 0) return ''
-  return '\n' + files.map((f) => `[attachment ${f.id}: ${f.name}, ${humanBytes(f.size)} (${f.size} bytes); fetch with get_file]`).join('\n')
-}
-
-function formatFile (f: FileEntry): string {
-  const who = `${f.by.session ?? 'a person'} on ${f.by.member}`
-  const kind = f.kind === 'attachment' ? `attachment, expires ${new Date(f.expiresAt ?? 0).toISOString()}` : 'shared'
-  return `- ${f.id} ${f.name} (${humanBytes(f.size)}, ${f.mime}${f.tags.length > 0 ? `, tags ${f.tags.join(', ')}` : ''}; ${kind}; by ${who}, ${new Date(f.at).toISOString()})`
-}
-
-function formatFiles (files: FileEntry[]): string {
-  return files.length === 0 ? 'No files.' : `Files:\n${files.map(formatFile).join('\n')}`
-}
-
-function formatFileStatus (r: { file: FileEntry, accesses: FileAccess[] }): string {
-  const fetched = r.accesses.length === 0 ? 'Nobody has fetched it yet.' : `Fetched by:\n${r.accesses.map((a) => `- ${a.by.session ?? 'a person'} on ${a.by.member}, ${new Date(a.at).toISOString()}`).join('\n')}`
-  return `${formatFile(r.file).slice(2)}\n${fetched}`
-}
-
-function formatPeers (r: { self: string, mesh: string, sessions: SessionInfo[] }): string {
-  if (r.sessions.length === 0) return `Nobody is online in ${r.mesh}.`
-  const lines = r.sessions.map((s) => `- ${s.name}${s.id === r.self ? ' (you)' : ''} ${s.id} role ${s.role}, ${s.status}, groups ${formatGroups(s)}${s.summary !== '' ? `; ${s.summary}` : ''}; cwd ${s.cwd}; member ${s.label}`)
-  return `Sessions in ${r.mesh}:\n${lines.join('\n')}`
 }
 
 export type { IpcClient }

@@ -8,7 +8,8 @@ import { IpcClient } from '../../peer/daemon/ipc-client.js'
 import { homePaths } from '../../peer/daemon/home.js'
 import { stopDaemon } from '../../peer/cli/daemon-client.js'
 
-export const BIN = fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
+/** the CLI under test: this build's, or another's (CLAUDEMESH_TEST_BIN, e.g. to see a test fail on an older build) */
+export const BIN = process.env.CLAUDEMESH_TEST_BIN ?? fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
 
 interface Teardown { teardown (fn: () => unknown, opts?: { order?: number }): void }
 
@@ -81,7 +82,7 @@ export class Member {
   }
 
   /** Waits inside the daemon for a condition (event-driven there, no polling here). */
-  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, refusedLinks?: number, relay?: boolean, sessions?: number, malformed?: number, state?: number, memory?: number, files?: number, accesses?: { id: string, count: number }, delivered?: string, peer?: { name: string, status?: string, summary?: string, group?: string }, timeoutMs?: number }): Promise<any> {
+  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, refusedLinks?: number, relay?: boolean, sessions?: number, malformed?: number, refusedSessions?: number, refusedMessages?: number, refusedCores?: number, state?: number, memory?: number, files?: number, accesses?: { id: string, count: number }, delivered?: string, peer?: { name: string, status?: string, summary?: string, group?: string }, timeoutMs?: number }): Promise<any> {
     return this.ipc('wait', { timeoutMs: 30_000, ...params })
   }
 

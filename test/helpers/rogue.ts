@@ -13,12 +13,15 @@ export interface Rogue { conn: NoiseSocket, keyPair: KeyPair, destroy: () => Pro
 
 interface Teardown { teardown: (fn: () => unknown, opts?: { order?: number }) => void }
 
-/** Stops `member`'s daemon and connects to `target` with its identity, over the relay's DHT (loopback). */
-export async function impersonate (t: Teardown, relay: RelayProcess, member: Member, target: Member): Promise<Rogue> {
+/**
+ * Stops `member`'s daemon and connects to `target` with its identity, over the relay's DHT (loopback).
+ * `others`: how many other members `target` stays connected to meanwhile.
+ */
+export async function impersonate (t: Teardown, relay: RelayProcess, member: Member, target: Member, others = 0): Promise<Rogue> {
   const targetKey = (await target.json<{ swarmKey: string }>('status')).swarmKey
   await member.stop()
   // else the rogue's connection may replace the member's old one and close under it
-  await target.wait({ connected: 0, timeoutMs: 60_000 })
+  await target.wait({ connected: others, timeoutMs: 60_000 })
   const store = new Corestore(path.join(member.home, 'store'))
   const keyPair = await store.createKeyPair('hyperswarm')
   await store.close()

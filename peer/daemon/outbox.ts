@@ -1,0 +1,152 @@
+// The sender's side of messages: each sent message's honest status per recipient, the offline
+// queue (messages to a name seen before but away now, persisted, 24 h), and the names seen in the
+// mesh (persisted, a bounded number per member).
+import path from 'node:path'
+import fs from 'node:fs'
+import { OFFLINE_TTL_MS, type MessageFrame, type DeliveryStatus, type SessionInfo } from '../../protocol/session-wire.js'
+import { CAPS } from '../../protocol/limits.js'
+import { writeFileAtomic, readJson } from './home.js'
+
+interface Recipient { name: string, status: DeliveryStatus, at: number }
+interface Outgoing { id: string, from: string, createdAt: number, recipients: Map<string, Recipient> }
+interface Queued { frame: MessageFrame, toName: string, expires: number }
+interface Seen { name: string, member: string, seen: number }
+interface Persisted { names: Array<Seen | string>, outbox: Queued[] }
+
+export interface SendResult { id: string, recipients: Array<{ name: string, id: string | null, status: DeliveryStatus }>, queuedFor: string[] }
+
+const SAVE_DELAY_MS = 250
+
+export class Outbox {
+  private readonly file: string
+  private readonly now: () => number
+  private readonly names = new Map<string, Seen>()
+  private queued: Queued[]
+  private readonly outgoing = new Map<string, Outgoing>()
+  private saveTimer: NodeJS.Timeout | null = null
+
+  constructor (dir: string, meshKey: string, now: () => number) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.file = path.join(dir, `${meshKey.slice(0, 16)}.json`)
+    this.now = now
+    const saved = readJson<Persisted>(this.file, { names: [], outbox: [] })
+    for (const n of saved.names) {
+      const seen = typeof n === 'string' ? { name: n, member: '', seen: 0 } : n
+      this.names.set(seen.name, seen)
+    }
+    this.queued = saved.outbox
+    for (const q of this.queued) this.track(q.frame, [{ id: `queued:${q.toName}`, name: q.toName, status: 'queued' }])
+  }
+
+  /** Whether a session of this name was seen in the mesh (so messages to it queue while it is away). */
+  seen (name: string): boolean {
+    return this.names.has(name)
+  }
+
+  /** Remembers a name as seen, for its member; a member's oldest names go past the cap. Saved in batches. */
+  learn (name: string, member: string): void {
+    const known = this.names.get(name)
+    if (known !== undefined && known.member === member && known.seen > this.now() - 3600_000) return
+    this.names.delete(name)
+    this.names.set(name, { name, member, seen: this.now() })
+    let count = 0
+    for (const n of this.names.values()) if (n.member === member) count++
+    for (const n of this.names.values()) {
+      if (count <= CAPS.namesPerMember) break
+      if (n.member !== member) continue
+      this.names.delete(n.name)
+      count--
+    }
+    this.saveSoon()
+  }
+
+  track (frame: MessageFrame, recipients: Array<{ id: string, name: string, status: DeliveryStatus }>): void {
+    let out = this.outgoing.get(frame.id)
+    if (out === undefined) {
+      out = { id: frame.id, from: frame.from.id, createdAt: frame.at, recipients: new Map() }
+      this.outgoing.set(frame.id, out)
+    }
+    for (const r of recipients) out.recipients.set(r.id, { name: r.name, status: r.status, at: this.now() })
+  }
+
+  /** Queues a message for names that are offline (persisted at once). */
+  queue (frame: MessageFrame, names: string[]): void {
+    if (names.length === 0) return
+    this.track(frame, names.map((name) => ({ id: `queued:${name}`, name, status: 'queued' as const })))
+    for (const name of names) this.queued.push({ frame, toName: name, expires: frame.at + OFFLINE_TTL_MS })
+    this.save()
+  }
+
+  /** Queued messages whose name is online now: taken out of the queue, to be sent to that session. */
+  due (roster: SessionInfo[]): Array<{ frame: MessageFrame, target: SessionInfo }> {
+    if (this.queued.length === 0) return []
+    const out: Array<{ frame: MessageFrame, target: SessionInfo }> = []
+    const keep: Queued[] = []
+    for (const q of this.queued) {
+      const target = roster.find((s) => s.name === q.toName)
+      if (target === undefined || q.expires <= this.now()) { keep.push(q); continue }
+      this.outgoing.get(q.frame.id)?.recipients.delete(`queued:${q.toName}`)
+      this.track(q.frame, [{ id: target.id, name: target.name, status: 'queued' }])
+      out.push({ frame: q.frame, target })
+    }
+    if (keep.length !== this.queued.length) {
+      this.queued = keep
+      this.save()
+    }
+    return out
+  }
+
+  /** Records a recipient's status; `delivered`, `expired` and `dropped` are final. Returns whether it changed. */
+  setStatus (id: string, recipient: string, status: DeliveryStatus): boolean {
+    const r = this.outgoing.get(id)?.recipients.get(recipient)
+    if (r === undefined || r.status === 'delivered' || r.status === 'expired' || r.status === 'dropped') return false
+    r.status = status
+    r.at = this.now()
+    return true
+  }
+
+  /** Whether message `id` went from this daemon to `recipient` (so only that recipient's daemon may report on it). */
+  sentTo (id: string, recipient: string): boolean {
+    return this.outgoing.get(id)?.recipients.has(recipient) === true
+  }
+
+  status (id: string, queuedFor: string[] = []): SendResult | null {
+    const out = this.outgoing.get(id)
+    if (out === undefined) return null
+    return {
+      id: out.id,
+      recipients: [...out.recipients.entries()].map(([rid, r]) => ({ name: r.name, id: rid.startsWith('queued:') ? null : rid, status: r.status })),
+      queuedFor
+    }
+  }
+
+  /** Queued messages past their 24 h expire (the sender sees `expired`); statuses are kept a day longer. Returns the ids that changed. */
+  expire (): string[] {
+    const now = this.now()
+    const changed: string[] = []
+    const expired = this.queued.filter((q) => q.expires <= now)
+    if (expired.length > 0) {
+      for (const q of expired) if (this.setStatus(q.frame.id, `queued:${q.toName}`, 'expired')) changed.push(q.frame.id)
+      this.queued = this.queued.filter((q) => q.expires > now)
+      this.save()
+    }
+    for (const [id, out] of this.outgoing) if (out.createdAt < now - 2 * OFFLINE_TTL_MS) this.outgoing.delete(id)
+    return changed
+  }
+
+  private saveSoon (): void {
+    if (this.saveTimer !== null) return
+    this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS)
+    this.saveTimer.unref()
+  }
+
+  save (): void {
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer)
+    this.saveTimer = null
+    writeFileAtomic(this.file, JSON.stringify({ names: [...this.names.values()], outbox: this.queued } satisfies Persisted))
+  }
+
+  close (): void {
+    if (this.saveTimer !== null) this.save()
+  }
+}
