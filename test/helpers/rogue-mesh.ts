@@ -10,6 +10,7 @@ import type { NoiseSocket } from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { Mesh, type MeshConfig } from '../../peer/mesh/mesh.js'
 import { homePaths } from '../../peer/daemon/home.js'
+import Protomux from 'protomux'
 import { JsonChannel } from '../../protocol/channel.js'
 import { parseHostPort } from '../../protocol/invite.js'
 import { ANY_UDP_PORT } from '../../protocol/limits.js'
@@ -19,11 +20,21 @@ interface Teardown { teardown: (fn: () => unknown, opts?: { order?: number }) =>
 
 export interface RogueMesh { mesh: Mesh, store: Corestore, swarm: Hyperswarm, close: () => Promise<void> }
 
-/** Replicates a whole store on a connection to a daemon, the daemons' way: no TCP link, said at once. */
+/**
+ * Replicates a whole store on a connection to a daemon, the daemons' way: no TCP link, said at
+ * once. The daemon replicates once it has settled that, and opens its files channel right then;
+ * the store replicates from that moment, so that none of its requests comes before the daemon
+ * listens for them (protomux turns those away, and hypercore does not ask again).
+ */
 export function replicateAs (conn: NoiseSocket, store: Corestore): void {
   conn.on('error', () => {})
   const hello = JsonChannel.open(conn, { protocol: 'claudemesh/bulk/v1', maxFrame: 1024, handshake: { port: null }, onopen: () => { hello?.send({ use: 'udx' }) }, onframe: () => {} })
-  store.replicate(conn)
+  let started = false
+  Protomux.from(conn).pair({ protocol: 'claudemesh/files/v1' }, () => {
+    if (started) return
+    started = true
+    store.replicate(conn)
+  })
 }
 
 /** Stops `member`'s daemon and runs its mesh (the first in its meshes.json, or `name`) here, connected to the others. */
