@@ -16,8 +16,20 @@ export const STATUSES = ['idle', 'working', 'dnd'] as const
 export type SessionStatus = typeof STATUSES[number]
 export const PRIORITIES = ['now', 'next', 'low'] as const
 export type Priority = typeof PRIORITIES[number]
-/** `dropped`: the recipient's daemon held too much from this sender for that session and let the oldest go */
-export type DeliveryStatus = 'queued' | 'held' | 'delivered' | 'expired' | 'dropped'
+/**
+ * `delivered`: a path handed it to Claude (the session's Claude Code inbox took it, a channel
+ * notification, a hook, check_messages); `read`: Claude acted on it afterwards (check_messages,
+ * a reply to its sender, its id passed back); `dropped`: the recipient's daemon held too much from
+ * this sender for that session and let the oldest go.
+ */
+export type DeliveryStatus = 'queued' | 'held' | 'delivered' | 'read' | 'expired' | 'dropped'
+
+/** How a session gets messages: Claude Code's own session inbox, an MCP channel, or hooks and check_messages. */
+export const RECEIVES = ['inbox', 'channel', 'hooks'] as const
+export type Receives = typeof RECEIVES[number]
+/** What handed a message over: a session's path, or check_messages. */
+export const VIAS = ['inbox', 'channel', 'hooks', 'check_messages'] as const
+export type Via = typeof VIAS[number]
 
 const sessionName = z.string().min(1, 'must not be empty').max(LIMITS.displayName, `must be at most ${LIMITS.displayName} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may only contain letters, digits, ".", "-" and "_", and must start with a letter or digit')
@@ -45,7 +57,9 @@ export const SessionInfo = z.object({
   /** what the announcing daemon calls its member: never shown, the view's label is */
   label: z.string().max(LIMITS.displayName),
   since: z.number().int().nonnegative(),
-  proof: sessionProof.optional()
+  proof: sessionProof.optional(),
+  /** how this session gets messages (older daemons do not say) */
+  receives: z.enum(RECEIVES).optional()
 })
 export type SessionInfo = z.infer<typeof SessionInfo>
 
@@ -78,7 +92,7 @@ export const Frame = z.discriminatedUnion('t', [
   z.object({ t: z.literal('session'), session: SessionInfo }),
   z.object({ t: z.literal('gone'), id: sessionId }),
   MessageFrame,
-  z.object({ t: z.literal('status'), id: z.string().regex(/^[0-9a-f]{32}$/), session: sessionId, status: z.enum(['held', 'delivered', 'dropped']) })
+  z.object({ t: z.literal('status'), id: z.string().regex(/^[0-9a-f]{32}$/), session: sessionId, status: z.enum(['held', 'delivered', 'read', 'dropped']), via: z.enum(VIAS).optional() })
 ])
 export type Frame = z.infer<typeof Frame>
 

@@ -188,7 +188,7 @@ export class Daemon extends EventEmitter {
 
   async closeMesh (mesh: Mesh): Promise<void> {
     this.meshes.delete(mesh.name)
-    this.sessions.get(mesh.keyHex)?.close()
+    await this.sessions.get(mesh.keyHex)?.close()
     this.sessions.delete(mesh.keyHex)
     const network = this.networkOf(mesh)
     await network.removeMesh(mesh)
@@ -236,8 +236,10 @@ export class Daemon extends EventEmitter {
     if (this.closing !== null) return this.closing
     this.closing = (async () => {
       const t0 = Date.now()
+      // a stop on purpose ends the sessions; a daemon that died without this is started again by them
+      for (const conn of this.ipc.connections) conn.send({ event: 'stopping', data: {} })
       await this.ipc.close().catch(noop)
-      for (const sessions of this.sessions.values()) sessions.close()
+      for (const sessions of this.sessions.values()) await sessions.close().catch(noop)
       for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
       for (const network of this.networks.values()) await network.close().catch(noop)
       if (this.embeddedRelay !== null) await this.embeddedRelay.close().catch(noop)

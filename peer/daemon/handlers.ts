@@ -47,7 +47,8 @@ const WaitParams = z.object({
   files: z.number().int().min(0).optional(),
   accesses: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), count: z.number().int().min(0) }).optional(),
   delivered: z.string().regex(/^[0-9a-f]{32}$/).optional(),
-  peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional() }).optional(),
+  status: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), is: z.string() }).optional(),
+  peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional(), receives: z.string().optional() }).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
 })
 const ClockParams = z.object({ ms: z.number().int().min(0, 'must not be negative').max(365 * 24 * 3600 * 1000, 'must be at most a year') })
@@ -148,11 +149,13 @@ export function registerHandlers (daemon: Daemon): void {
       (p.refusedSessions === undefined || daemon.sessionsOf(mesh).roster.refused >= p.refusedSessions) &&
       (p.refusedMessages === undefined || daemon.sessionsOf(mesh).counters.refusedMessages >= p.refusedMessages) &&
       (p.refusedCores === undefined || network.replication.refused >= p.refusedCores) &&
-      (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered') === true) &&
+      (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered' || r.status === 'read') === true) &&
+      (p.status === undefined || daemon.sessionsOf(mesh).status(p.status.id)?.recipients.every((r) => r.status === p.status?.is) === true) &&
       (p.peer === undefined || daemon.sessionsOf(mesh).sessions().some((s) => s.name === p.peer?.name &&
         (p.peer.status === undefined || s.status === p.peer.status) &&
         (p.peer.summary === undefined || s.summary === p.peer.summary) &&
-        (p.peer.group === undefined || s.groups.some((g) => g.name === p.peer?.group))))
+        (p.peer.group === undefined || s.groups.some((g) => g.name === p.peer?.group)) &&
+        (p.peer.receives === undefined || s.receives === p.peer.receives)))
     if (!holds()) {
       // every event after which one of the conditions may have changed
       const sources: Array<[EventEmitter, string[]]> = [

@@ -73,6 +73,10 @@ export class IpcClient extends EventEmitter {
     })
   }
 
+  isClosed (): boolean {
+    return this.closedError !== null || this.socket.destroyed
+  }
+
   /** Resolves when the daemon closes the connection (it does so as it exits). */
   closed (): Promise<void> {
     if (this.socket.destroyed) return Promise.resolve()

@@ -3,19 +3,27 @@
 // mesh (persisted, a bounded number per member).
 import path from 'node:path'
 import fs from 'node:fs'
-import { OFFLINE_TTL_MS, type MessageFrame, type DeliveryStatus, type SessionInfo } from '../../protocol/session-wire.js'
+import { OFFLINE_TTL_MS, type MessageFrame, type DeliveryStatus, type SessionInfo, type Via } from '../../protocol/session-wire.js'
 import { CAPS } from '../../protocol/limits.js'
 import { writeFileAtomic, readJson } from './home.js'
 
-interface Recipient { name: string, status: DeliveryStatus, at: number }
+interface Recipient { name: string, status: DeliveryStatus, at: number, via?: Via }
 interface Outgoing { id: string, from: string, createdAt: number, recipients: Map<string, Recipient> }
 interface Queued { frame: MessageFrame, toName: string, expires: number }
 interface Seen { name: string, member: string, seen: number }
-interface Persisted { names: Array<Seen | string>, outbox: Queued[] }
+interface SavedOutgoing { id: string, from: string, createdAt: number, recipients: Array<[string, Recipient]> }
+interface Persisted { names: Array<Seen | string>, outbox: Queued[], sent?: SavedOutgoing[] }
 
-export interface SendResult { id: string, recipients: Array<{ name: string, id: string | null, status: DeliveryStatus }>, queuedFor: string[] }
+export interface SendResult { id: string, recipients: Array<{ name: string, id: string | null, status: DeliveryStatus, via: Via | null }>, queuedFor: string[] }
+
+/** how far along a status is: a status only moves forward; `read`, `expired` and `dropped` are final */
+const RANK: Record<DeliveryStatus, number> = { queued: 0, held: 1, delivered: 2, read: 3, expired: 4, dropped: 4 }
 
 const SAVE_DELAY_MS = 250
+/** statuses of the latest messages sent are kept on disk (a restart forgets older ones) */
+const SAVED_STATUSES = 5000
+/** the journal is folded into the snapshot past this many lines */
+const JOURNAL_LINES = 20_000
 
 export class Outbox {
   private readonly file: string
@@ -24,10 +32,14 @@ export class Outbox {
   private queued: Queued[]
   private readonly outgoing = new Map<string, Outgoing>()
   private saveTimer: NodeJS.Timeout | null = null
+  private readonly journalFile: string
+  private lines: string[] = []
+  private journalLines = 0
 
   constructor (dir: string, meshKey: string, now: () => number) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
     this.file = path.join(dir, `${meshKey.slice(0, 16)}.json`)
+    this.journalFile = path.join(dir, `${meshKey.slice(0, 16)}.statuses.jsonl`)
     this.now = now
     const saved = readJson<Persisted>(this.file, { names: [], outbox: [] })
     for (const n of saved.names) {
@@ -35,6 +47,9 @@ export class Outbox {
       this.names.set(seen.name, seen)
     }
     this.queued = saved.outbox
+    // what was sent and how it stood, so message_status stays true across a restart
+    for (const o of saved.sent ?? []) this.outgoing.set(o.id, { id: o.id, from: o.from, createdAt: o.createdAt, recipients: new Map(o.recipients) })
+    this.replayJournal()
     for (const q of this.queued) this.track(q.frame, [{ id: `queued:${q.toName}`, name: q.toName, status: 'queued' }])
   }
 
@@ -66,7 +81,11 @@ export class Outbox {
       out = { id: frame.id, from: frame.from.id, createdAt: frame.at, recipients: new Map() }
       this.outgoing.set(frame.id, out)
     }
-    for (const r of recipients) out.recipients.set(r.id, { name: r.name, status: r.status, at: this.now() })
+    for (const r of recipients) {
+      const rec: Recipient = { name: r.name, status: r.status, at: this.now() }
+      out.recipients.set(r.id, rec)
+      this.journal(out, r.id, rec)
+    }
   }
 
   /** Queues a message for names that are offline (persisted at once). */
@@ -96,13 +115,39 @@ export class Outbox {
     return out
   }
 
-  /** Records a recipient's status; `delivered`, `expired` and `dropped` are final. Returns whether it changed. */
-  setStatus (id: string, recipient: string, status: DeliveryStatus): boolean {
+  /** Records a recipient's status, only forward (held, delivered with the path that handed it over, read). Returns whether it changed. */
+  setStatus (id: string, recipient: string, status: DeliveryStatus, via?: Via): boolean {
     const r = this.outgoing.get(id)?.recipients.get(recipient)
-    if (r === undefined || r.status === 'delivered' || r.status === 'expired' || r.status === 'dropped') return false
+    if (r === undefined || RANK[status] <= RANK[r.status] || RANK[r.status] >= 3) return false
+    // read before a delivered report came (they may cross): delivered is implied, its path unknown
     r.status = status
+    if (via !== undefined) r.via = via
     r.at = this.now()
+    const out = this.outgoing.get(id)
+    if (out !== undefined) this.journal(out, recipient, r)
     return true
+  }
+
+  /**
+   * Statuses go to an append-only journal, within the same turn of the event loop (one write for
+   * everything that changed in it): cheap per message, and a process killed with -9 loses only
+   * the last fraction of a millisecond. Folded into the snapshot at start, and when it grows.
+   */
+  private journal (out: Outgoing, recipient: string, r: Recipient): void {
+    this.lines.push(JSON.stringify({ id: out.id, from: out.from, createdAt: out.createdAt, r: recipient, ...r }) + '\n')
+    if (this.lines.length > 1) return
+    setImmediate(() => this.flushJournal())
+  }
+
+  private flushJournal (): void {
+    if (this.lines.length === 0) return
+    const text = this.lines.join('')
+    this.journalLines += this.lines.length
+    this.lines = []
+    try {
+      fs.appendFileSync(this.journalFile, text, { mode: 0o600 })
+    } catch {} // the snapshot at the next save has them
+    if (this.journalLines > JOURNAL_LINES) this.save()
   }
 
   /** Whether message `id` went from this daemon to `recipient` (so only that recipient's daemon may report on it). */
@@ -115,7 +160,7 @@ export class Outbox {
     if (out === undefined) return null
     return {
       id: out.id,
-      recipients: [...out.recipients.entries()].map(([rid, r]) => ({ name: r.name, id: rid.startsWith('queued:') ? null : rid, status: r.status })),
+      recipients: [...out.recipients.entries()].map(([rid, r]) => ({ name: r.name, id: rid.startsWith('queued:') ? null : rid, status: r.status, via: r.via ?? null })),
       queuedFor
     }
   }
@@ -134,6 +179,25 @@ export class Outbox {
     return changed
   }
 
+  /** The statuses written since the last snapshot, laid over it; then the snapshot takes them. */
+  private replayJournal (): void {
+    let text = ''
+    try { text = fs.readFileSync(this.journalFile, 'utf-8') } catch { return }
+    for (const line of text.split('\n')) {
+      if (line === '') continue
+      let j: { id: string, from: string, createdAt: number, r: string, name: string, status: DeliveryStatus, at: number, via?: Via }
+      try { j = JSON.parse(line) } catch { continue } // a line cut by a crash
+      let out = this.outgoing.get(j.id)
+      if (out === undefined) {
+        out = { id: j.id, from: j.from, createdAt: j.createdAt, recipients: new Map() }
+        this.outgoing.set(j.id, out)
+      }
+      if (j.r.startsWith('queued:') === false) out.recipients.delete(`queued:${j.name}`)
+      out.recipients.set(j.r, { name: j.name, status: j.status, at: j.at, ...(j.via === undefined ? {} : { via: j.via }) })
+    }
+    this.save()
+  }
+
   private saveSoon (): void {
     if (this.saveTimer !== null) return
     this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS)
@@ -143,7 +207,12 @@ export class Outbox {
   save (): void {
     if (this.saveTimer !== null) clearTimeout(this.saveTimer)
     this.saveTimer = null
-    writeFileAtomic(this.file, JSON.stringify({ names: [...this.names.values()], outbox: this.queued } satisfies Persisted))
+    this.flushJournal()
+    const sent = [...this.outgoing.values()].slice(-SAVED_STATUSES).map((o) => ({ id: o.id, from: o.from, createdAt: o.createdAt, recipients: [...o.recipients.entries()] }))
+    writeFileAtomic(this.file, JSON.stringify({ names: [...this.names.values()], outbox: this.queued, sent } satisfies Persisted))
+    // the snapshot has every status now: the journal starts over
+    fs.rmSync(this.journalFile, { force: true })
+    this.journalLines = 0
   }
 
   close (): void {

@@ -13,7 +13,7 @@ import { stateKey, memoryContent, memoryTags, memoryId } from '../../protocol/op
 import { MeshError } from '../../protocol/errors.js'
 import { randomBytes, toHex } from '../../protocol/crypto.js'
 import { LIMITS } from '../../protocol/limits.js'
-import { Schemas, STATUSES, PRIORITIES, parseGroups, type SessionInfo, type AttachmentRef } from '../../protocol/session-wire.js'
+import { Schemas, STATUSES, PRIORITIES, RECEIVES, parseGroups, type SessionInfo, type AttachmentRef } from '../../protocol/session-wire.js'
 import { checkReadable } from '../mesh/files.js'
 import { formatForContext } from '../mcp/format.js'
 
@@ -26,6 +26,8 @@ const RegisterParams = z.object({
   mesh: z.string().max(LIMITS.meshName).optional().nullable(),
   cwd: z.string().min(1).max(4096),
   channel: z.boolean().default(false),
+  /** how its Claude gets messages; default: channel with `channel`, else hooks */
+  receives: z.enum(RECEIVES).optional(),
   claudePid: z.number().int().positive().optional().nullable(),
   /** a session registering again (its MCP server reconnected): its id and the proof this daemon gave it */
   id: Schemas.sessionId.optional(),
@@ -38,8 +40,11 @@ const SendParams = z.object({
   to: z.union([z.string().min(1, 'must not be empty').max(200), z.array(z.string().min(1).max(200)).min(1, 'must name at least one recipient').max(64)]),
   message: z.string(),
   priority: z.enum(PRIORITIES).default('next'),
-  files: z.array(z.string().min(1, 'must not be empty').max(4096).refine((p) => p.startsWith('/'), 'must be an absolute path')).max(LIMITS.attachments, `must be at most ${LIMITS.attachments} files`).optional().nullable()
+  files: z.array(z.string().min(1, 'must not be empty').max(4096).refine((p) => p.startsWith('/'), 'must be an absolute path')).max(LIMITS.attachments, `must be at most ${LIMITS.attachments} files`).optional().nullable(),
+  reply_to: z.string().regex(/^[0-9a-f]{32}$/, 'must be the 32-character id of a message this session received').optional().nullable()
 })
+const ConfirmParams = z.object({ ids: z.array(z.string().regex(/^[0-9a-f]{32}$/, 'must be a message id')).min(1).max(1024) })
+const ReceivesParams = z.object({ receives: z.enum(RECEIVES), why: z.string().max(1024).optional().nullable() })
 const StatusParams = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character message id as returned by send_message') })
 const PeersParams = z.object({ group: Schemas.groupName.optional().nullable() })
 const StateSetParams = z.object({ key: stateKey, value: z.unknown().refine((v) => v !== undefined, 'is required'), mesh: z.string().max(LIMITS.meshName).optional().nullable() })
@@ -77,7 +82,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
       role: p.role ?? 'member',
       groups: parseGroups(p.groups ?? undefined),
       cwd: p.cwd,
-      channel: p.channel,
+      receives: p.receives ?? (p.channel ? 'channel' : 'hooks'),
       claudePid: p.claudePid ?? null,
       ...(p.id !== undefined && p.proof !== undefined ? { id: p.id, proof: p.proof } : {})
     })
@@ -117,7 +122,8 @@ export function registerSessionHandlers (daemon: Daemon): void {
     const { session, sessions } = of(conn)
     const to = (Array.isArray(p.to) ? p.to : [p.to]).map((t) => stripMesh(t, sessions.mesh.name, daemon))
     const paths = p.files ?? []
-    if (paths.length === 0) return await sessions.send(session, to, p.message, p.priority)
+    const replyTo = p.reply_to ?? undefined
+    if (paths.length === 0) return await sessions.send(session, to, p.message, p.priority, undefined, replyTo)
     // every path is checked before anything is uploaded or sent
     for (const [i, file] of paths.entries()) await checkReadable(file, daemon.maxFileBytes, `files.${i}`)
     const { by } = caller(daemon, conn, null)
@@ -130,7 +136,30 @@ export function registerSessionHandlers (daemon: Daemon): void {
         refs.push({ id: entry.id, name: entry.name, size: entry.size, mime: entry.mime, key: key.toString('hex'), expiresAt: entry.expiresAt })
       }
       return refs
-    })
+    }, replyTo)
+  })
+
+  // the MCP server of a session with a Claude Code inbox says what the inbox took, and what it could not give it
+  ipc.handle('message.delivered', async (params, conn) => {
+    const p = parse(ConfirmParams, params, 'message.delivered')
+    const { session, sessions } = of(conn)
+    sessions.confirmed(session, p.ids)
+    return { ok: true }
+  })
+
+  ipc.handle('message.undelivered', async (params, conn) => {
+    const p = parse(ConfirmParams, params, 'message.undelivered')
+    const { session, sessions } = of(conn)
+    sessions.unconfirmed(session, p.ids)
+    return { ok: true }
+  })
+
+  ipc.handle('session.receives', async (params, conn) => {
+    const p = parse(ReceivesParams, params, 'session.receives')
+    const { session, sessions } = of(conn)
+    if (p.why !== undefined && p.why !== null) daemon.log(`session ${session.info.name} now receives by ${p.receives}: ${p.why}`)
+    sessions.setReceives(session, p.receives)
+    return session.info
   })
 
   ipc.handle('message.check', async (_params, conn) => {
@@ -213,18 +242,20 @@ export function registerSessionHandlers (daemon: Daemon): void {
     if (found === null) return { matched: false }
     const { session, sessions } = found
     let context: Delivered[] = []
+    // a session with a Claude Code inbox gets its messages there, never also through a hook
+    const byHook = session.receives !== 'inbox'
     switch (p.event) {
       case 'SessionStart':
         sessions.update(session, { status: 'idle' })
-        if (!session.channel) context = sessions.drain(session, ['now', 'next'])
+        if (session.receives === 'hooks') context = sessions.drain(session, ['now', 'next'], 'hooks')
         break
       case 'UserPromptSubmit':
         sessions.update(session, { status: 'working' })
-        context = sessions.drain(session, ['now', 'next'])
+        if (byHook) context = sessions.drain(session, ['now', 'next'], 'hooks')
         break
       case 'Stop':
         sessions.update(session, { status: 'idle' }) // a channel session gets its held `next` messages pushed now
-        if (!session.channel) context = sessions.drain(session, ['now', 'next'])
+        if (session.receives === 'hooks') context = sessions.drain(session, ['now', 'next'], 'hooks')
         break
       case 'SessionEnd':
         sessions.unregister(session)

@@ -9,17 +9,17 @@ import type { NoiseSocket } from 'hyperdht'
 import { JsonChannel } from '../../protocol/channel.js'
 import { MeshError } from '../../protocol/errors.js'
 import { keyPair, randomBytes, toHex } from '../../protocol/crypto.js'
-import { LIMITS } from '../../protocol/limits.js'
+import { LIMITS, CAPS } from '../../protocol/limits.js'
 import {
   SESSION_PROTOCOL, MAX_FRAME, HEARTBEAT_MS, HEARTBEATS_MISSED, Frame, signSessionClaim, verifySessionClaim,
-  type SessionInfo, type MessageFrame, type Priority, type DeliveryStatus, type SessionStatus, type Group, type AttachmentRef
+  type SessionInfo, type MessageFrame, type Priority, type DeliveryStatus, type SessionStatus, type Group, type AttachmentRef, type Receives, type Via
 } from '../../protocol/session-wire.js'
 import { resolveTargets } from '../../protocol/targets.js'
 import type { AttachmentKeys } from './attachment-keys.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { IpcConnection } from './ipc.js'
 import { Roster } from './roster.js'
-import { Inbox, pushesNow } from './delivery.js'
+import { Inbox, HeldStore, pushesNow } from './delivery.js'
 import { Outbox, type SendResult } from './outbox.js'
 import { StateNotifier, type StateChange } from './state-notify.js'
 
@@ -28,11 +28,18 @@ export type { SendResult, StateChange }
 export interface LocalSession {
   info: SessionInfo
   conn: IpcConnection
+  /** how its Claude gets messages: its Claude Code inbox, channel notifications, or hooks and check_messages */
+  receives: Receives
   /** the session's Claude Code receives channel notifications */
   channel: boolean
   claudePid: number | null
   inbox: Inbox
+  /** handed to Claude and not read yet (for read receipts), oldest first */
+  unread: Map<string, MessageFrame>
 }
+
+/** most delivered messages a session remembers for read receipts */
+const UNREAD_KEPT = 1024
 
 interface PeerChannel { json: JsonChannel, remoteKey: string }
 
@@ -65,6 +72,7 @@ export class MeshSessions extends EventEmitter {
   /** connections of peers not yet in the view, attached once their join op arrives */
   private readonly pending = new Map<NoiseSocket, string>()
   private readonly outbox: Outbox
+  private readonly held: HeldStore
   private readonly state: StateNotifier
   private readonly timer: NodeJS.Timeout
   private readonly self: { swarmKey: string }
@@ -80,6 +88,8 @@ export class MeshSessions extends EventEmitter {
     this.keys = keys
     this.roster = new Roster({ meshKey: mesh.key, labelOf: (key) => mesh.memberBySwarmKey(key)?.label ?? null, now })
     this.outbox = new Outbox(dir, mesh.keyHex, now)
+    this.held = new HeldStore(path.join(dir, `${mesh.keyHex.slice(0, 16)}.held.json`), now)
+    this.held.track(() => [...this.local.values()].map((s) => [s.info.id, s.inbox] as [string, Inbox]))
     this.state = new StateNotifier(mesh, () => this.local.values())
     this.timer = setInterval(() => this.tick(), HEARTBEAT_MS)
     this.timer.unref()
@@ -123,6 +133,8 @@ export class MeshSessions extends EventEmitter {
         this.channels.get(remoteKey)?.json.close()
         this.channels.set(remoteKey, peer)
         json?.send({ t: 'presence', sessions: this.localInfos() })
+        for (const report of this.unsent.get(remoteKey) ?? []) json?.send(report)
+        this.unsent.delete(remoteKey)
       },
       onframe: (frame) => this.onframe(peer, frame),
       onmalformed: () => { this.counters.malformedFrames++; this.emit('malformed', remoteKey) },
@@ -170,7 +182,7 @@ export class MeshSessions extends EventEmitter {
         break
       case 'status':
         // only the daemon of the session the message went to reports on it
-        if (this.roster.ownerOf(frame.session) === peer.remoteKey && this.outbox.sentTo(frame.id, frame.session)) this.setStatus(frame.id, frame.session, frame.status)
+        if (this.roster.ownerOf(frame.session) === peer.remoteKey && this.outbox.sentTo(frame.id, frame.session)) this.setStatus(frame.id, frame.session, frame.status, frame.via)
         break
     }
   }
@@ -189,6 +201,7 @@ export class MeshSessions extends EventEmitter {
     if (this.roster.expire(this.now() - HEARTBEAT_MS * HEARTBEATS_MISSED)) this.emit('roster')
     for (const id of this.outbox.expire()) this.emit('status', id)
     this.keys.prune()
+    this.held.prune()
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -207,7 +220,7 @@ export class MeshSessions extends EventEmitter {
    * Registers a session of this daemon. A new session gets a fresh key pair; one that registers
    * again (its MCP server reconnected) brings its id and the proof this daemon signed for it.
    */
-  register (conn: IpcConnection, opts: { name: string, role: string, groups: Group[], cwd: string, channel: boolean, claudePid: number | null, id?: string, proof?: string }): LocalSession {
+  register (conn: IpcConnection, opts: { name: string, role: string, groups: Group[], cwd: string, receives: Receives, claudePid: number | null, id?: string, proof?: string }): LocalSession {
     let id: string
     let proof: string
     if (opts.id !== undefined && opts.proof !== undefined) {
@@ -222,27 +235,55 @@ export class MeshSessions extends EventEmitter {
     }
     const label = this.mesh.memberBySwarmKey(this.self.swarmKey)?.label ?? ''
     const session: LocalSession = {
-      info: { id, name: opts.name, role: opts.role, groups: opts.groups, status: 'idle', summary: '', cwd: opts.cwd, member: this.self.swarmKey, label, since: this.now(), proof },
+      info: { id, name: opts.name, role: opts.role, groups: opts.groups, status: 'idle', summary: '', cwd: opts.cwd, member: this.self.swarmKey, label, since: this.now(), proof, receives: opts.receives },
       conn,
-      channel: opts.channel,
+      receives: opts.receives,
+      channel: opts.receives === 'channel',
       claudePid: opts.claudePid,
-      inbox: new Inbox()
+      // a session registering again gets back what was held for it
+      inbox: this.held.claim(id),
+      unread: new Map()
     }
     this.local.set(id, session)
     this.outbox.learn(opts.name, this.self.swarmKey)
     this.broadcast({ t: 'session', session: session.info })
     this.emit('roster')
+    this.pushHeld(session, ['now', 'next'])
     return session
   }
 
   unregister (session: LocalSession): void {
     if (this.local.get(session.info.id) !== session) return
     this.local.delete(session.info.id)
+    session.inbox.unpush() // what its inbox did not confirm is still held
+    this.held.release(session.info.id, session.inbox)
     this.broadcast({ t: 'gone', id: session.info.id })
     this.emit('roster')
   }
 
-  update (session: LocalSession, patch: { status?: SessionStatus, summary?: string, groups?: Group[] }): void {
+  /** The session's path changed (its inbox failed, say): it receives the other way from now on. */
+  setReceives (session: LocalSession, receives: Receives): void {
+    if (session.receives === receives) return
+    session.receives = receives
+    session.channel = receives === 'channel'
+    this.update(session, { receives })
+  }
+
+  /** The session's Claude Code inbox took these messages: delivered. */
+  confirmed (session: LocalSession, ids: string[]): void {
+    for (const id of ids) {
+      const frame = session.inbox.confirm(id)
+      if (frame !== null) this.handedOver(session, frame, 'inbox')
+    }
+    this.held.changed()
+  }
+
+  /** These did not reach the session's inbox: held, for its hooks or check_messages. */
+  unconfirmed (session: LocalSession, ids: string[]): void {
+    for (const id of ids) session.inbox.unpush(id)
+  }
+
+  update (session: LocalSession, patch: { status?: SessionStatus, summary?: string, groups?: Group[], receives?: Receives }): void {
     const before = session.info.status
     session.info = { ...session.info, ...patch }
     this.broadcast({ t: 'session', session: session.info })
@@ -254,10 +295,15 @@ export class MeshSessions extends EventEmitter {
   // sending
 
   /** Resolves `to` against the live roster and sends; names seen before but offline are queued. */
-  async send (from: LocalSession, to: string[], content: string, priority: Priority, attach?: Attach): Promise<SendResult> {
+  async send (from: LocalSession, to: string[], content: string, priority: Priority, attach?: Attach, replyTo?: string): Promise<SendResult> {
     if (Buffer.byteLength(content) > LIMITS.message) throw MeshError.BAD_INPUT('message', `must be at most ${LIMITS.message} bytes (it is ${Buffer.byteLength(content)}); share large content as a file instead`)
     if (content.trim() === '' && attach === undefined) throw MeshError.BAD_INPUT('message', 'must not be empty')
+    if (replyTo !== undefined && !from.unread.has(replyTo) && !this.outbox.sentTo(replyTo, from.info.id) && !this.received(from, replyTo)) {
+      throw MeshError.BAD_INPUT('reply_to', `${replyTo} is not a message this session received`)
+    }
     const { targets, offline, group } = resolveTargets(to, this.sessions(), { self: from.info.id, mesh: this.mesh.name, seen: (name) => this.outbox.seen(name) })
+    // answering a sender means having read what it sent
+    this.read(from, (f) => f.id === replyTo || targets.some((s) => s.id === f.from.id))
     const files = attach === undefined ? undefined : await attach([...targets.map((s) => s.id), ...offline.map((n) => `name:${n}`)])
     const frame: MessageFrame = {
       t: 'msg',
@@ -282,7 +328,8 @@ export class MeshSessions extends EventEmitter {
     for (const target of targets) {
       const local = this.local.get(target.id)
       if (local !== undefined) {
-        this.setStatus(frame.id, target.id, this.deliverLocal(local, { ...frame, to: [target.id] }))
+        const status = this.deliverLocal(local, { ...frame, to: [target.id] })
+        this.setStatus(frame.id, target.id, status, status === 'delivered' ? 'channel' : undefined)
         continue
       }
       const owner = this.roster.get(target.id)?.owner
@@ -313,24 +360,64 @@ export class MeshSessions extends EventEmitter {
       const session = this.local.get(id)
       if (session === undefined) continue
       const status = this.deliverLocal(session, { ...frame, from: { ...frame.from, name }, to: [id] })
-      peer.json.send({ t: 'status', id: frame.id, session: id, status })
+      // `held` only once it is on disk: a restart of this daemon loses nothing it said it holds
+      if (status === 'held') this.held.save().then(() => peer.json.send({ t: 'status', id: frame.id, session: id, status }), () => {})
+      else peer.json.send({ t: 'status', id: frame.id, session: id, status, via: 'channel' })
     }
   }
 
-  /** The recipient side's gate: `now` pushes at once, `next` when idle, `low` only on request. */
+  /**
+   * The recipient side's gate: `now` pushes at once, `next` when idle, `low` only on request. A
+   * session with a Claude Code inbox gets `now` and `next` at once (Claude Code queues them while
+   * its session works) and counts as delivered once its MCP server says the inbox took it.
+   */
   private deliverLocal (session: LocalSession, frame: MessageFrame): 'held' | 'delivered' {
     // the sender's clock says how long the attachment lasts, not until when: our clock counts it down
     for (const f of frame.files ?? []) this.keys.received(f.id, f.key, f.expiresAt - frame.at, session.info.id, frame.from.member)
-    if (pushesNow(frame, { channel: session.channel, status: session.info.status })) {
+    if (session.receives !== 'inbox' && pushesNow(frame, { channel: session.channel, status: session.info.status })) {
       this.push(session, frame)
+      this.remember(session, frame)
       return 'delivered'
     }
     for (const gone of session.inbox.hold(frame)) this.report(gone, session.info.id, 'dropped')
+    if (session.receives === 'inbox' && frame.priority !== 'low') this.pushInbox(session, session.inbox.push([frame.priority]).filter((f) => f.id === frame.id))
+    this.held.changed()
     return 'held'
   }
 
   private push (session: LocalSession, frame: MessageFrame): void {
     session.conn.send({ event: 'message', data: this.delivered(frame) })
+  }
+
+  /** To the session's MCP server, which writes them to its Claude Code inbox and says which it took. */
+  private pushInbox (session: LocalSession, frames: MessageFrame[]): void {
+    for (const frame of frames) session.conn.send({ event: 'message', data: { ...this.delivered(frame), confirm: true } })
+  }
+
+  /** A path handed it to Claude: delivered, and remembered until it is read. */
+  private handedOver (session: LocalSession, frame: MessageFrame, via: Via): void {
+    this.remember(session, frame)
+    this.report(frame, session.info.id, 'delivered', via)
+  }
+
+  private remember (session: LocalSession, frame: MessageFrame): void {
+    session.unread.set(frame.id, frame)
+    if (session.unread.size > UNREAD_KEPT) session.unread.delete(session.unread.keys().next().value as string)
+  }
+
+  /** Claude acted on these: read. */
+  private read (session: LocalSession, which: (frame: MessageFrame) => boolean): void {
+    for (const [id, frame] of session.unread) {
+      if (!which(frame)) continue
+      session.unread.delete(id)
+      this.noteRead(session, id)
+      this.report(frame, session.info.id, 'read')
+    }
+  }
+
+  /** Whether this session received message `id` (held, or delivered and read). */
+  private received (session: LocalSession, id: string): boolean {
+    return session.inbox.frames().some((f) => f.id === id) || this.readIds.has(`${session.info.id}:${id}`)
   }
 
   delivered (frame: MessageFrame): Delivered {
@@ -347,36 +434,73 @@ export class MeshSessions extends EventEmitter {
     }
   }
 
-  /** Pushes held messages of the given priorities (when a channel session turns idle). */
+  /** Pushes held messages of the given priorities: to a channel session turning idle, to an inbox session now. */
   private pushHeld (session: LocalSession, priorities: Priority[]): void {
+    if (session.receives === 'inbox') {
+      this.pushInbox(session, session.inbox.push(priorities))
+      return
+    }
     if (!session.channel) return
     for (const frame of session.inbox.take(priorities)) {
       this.push(session, frame)
-      this.report(frame, session.info.id, 'delivered')
+      this.handedOver(session, frame, 'channel')
     }
+    this.held.changed()
   }
 
-  /** Hands over held messages (check_messages, hooks): they count as delivered from now on. */
-  drain (session: LocalSession, priorities: Priority[] = ['now', 'next', 'low']): Delivered[] {
+  /**
+   * Hands over held messages: by a hook (delivered), or because Claude asked (check_messages:
+   * read, and so is everything handed to it before and not read yet).
+   */
+  drain (session: LocalSession, priorities: Priority[] = ['now', 'next', 'low'], via: 'hooks' | 'check_messages' = 'check_messages'): Delivered[] {
     const out: Delivered[] = []
+    if (via === 'check_messages') this.read(session, () => true)
     for (const frame of session.inbox.take(priorities)) {
       out.push(this.delivered(frame))
-      this.report(frame, session.info.id, 'delivered')
+      if (via === 'hooks') {
+        this.handedOver(session, frame, 'hooks')
+      } else {
+        this.report(frame, session.info.id, 'delivered', 'check_messages')
+        this.report(frame, session.info.id, 'read')
+        this.noteRead(session, frame.id)
+      }
     }
+    if (out.length > 0) this.held.changed()
     return out
   }
 
-  /** Tells the sender's daemon (or ourselves) how a message stands for one recipient. */
-  private report (frame: MessageFrame, sessionId: string, status: 'held' | 'delivered' | 'dropped'): void {
-    if (frame.from.member === this.self.swarmKey) {
-      this.setStatus(frame.id, sessionId, status)
-      return
-    }
-    this.channels.get(frame.from.member)?.json.send({ t: 'status', id: frame.id, session: sessionId, status })
+  /** ids of messages read through check_messages, so a reply_to can name them */
+  private readonly readIds = new Set<string>()
+
+  private noteRead (session: LocalSession, id: string): void {
+    this.readIds.add(`${session.info.id}:${id}`)
+    if (this.readIds.size > 16 * UNREAD_KEPT) this.readIds.delete(this.readIds.values().next().value as string)
   }
 
-  private setStatus (id: string, sessionId: string, status: DeliveryStatus): void {
-    if (this.outbox.setStatus(id, sessionId, status)) this.emit('status', id)
+  /** Tells the sender's daemon (or ourselves) how a message stands for one recipient. */
+  private report (frame: MessageFrame, sessionId: string, status: 'held' | 'delivered' | 'read' | 'dropped', via?: Via): void {
+    if (frame.from.member === this.self.swarmKey) {
+      this.setStatus(frame.id, sessionId, status, via)
+      return
+    }
+    const report: Frame = { t: 'status', id: frame.id, session: sessionId, status, ...(via === undefined ? {} : { via }) }
+    const peer = this.channels.get(frame.from.member)
+    if (peer !== undefined && !peer.json.closed) {
+      peer.json.send(report)
+      return
+    }
+    // the sender's daemon is not connected now (it restarts, say): told once it is back
+    const waiting = this.unsent.get(frame.from.member) ?? []
+    waiting.push(report)
+    if (waiting.length > CAPS.heldPerSender) waiting.shift()
+    this.unsent.set(frame.from.member, waiting)
+  }
+
+  /** status reports for senders whose daemon was not connected when they were made */
+  private readonly unsent = new Map<string, Frame[]>()
+
+  private setStatus (id: string, sessionId: string, status: DeliveryStatus, via?: Via): void {
+    if (this.outbox.setStatus(id, sessionId, status, via)) this.emit('status', id)
   }
 
   status (id: string): SendResult | null {
@@ -392,13 +516,15 @@ export class MeshSessions extends EventEmitter {
     for (const id of this.outbox.expire()) this.emit('status', id)
   }
 
-  close (): void {
+  async close (): Promise<void> {
     clearInterval(this.timer)
     this.mesh.off('members', this.onmembers)
     this.state.close()
     this.pending.clear()
     this.outbox.close()
     this.keys.close()
+    for (const s of this.local.values()) s.inbox.unpush()
+    await this.held.close()
     for (const peer of this.channels.values()) peer.json.close()
     this.channels.clear()
   }

@@ -42,6 +42,15 @@ export function formatForContext (messages: Delivered[]): string {
   return `Messages from other sessions in mesh ${oneLine(messages[0].mesh)} (reply with claudemesh's send_message to the sender's name or from_id):\n${messages.map(formatMessage).join('\n')}`
 }
 
+/**
+ * A message as it goes into the session's Claude Code inbox (which adds that another Claude session
+ * sent it): the mark the transcript is searched for, the block, and how to answer on the mesh.
+ */
+export function inboxText (m: Delivered): string {
+  return `claudemesh message ${m.id} (mesh ${oneLine(m.mesh)}):\n${formatMessage(m)}\n` +
+    `Reply on the mesh with claudemesh's send_message (to: "${m.from.name}", reply_to: "${m.id}"), not SendMessage: SendMessage cannot reach claudemesh sessions.`
+}
+
 /** A channel notification's content and meta for one message. */
 export function messageNotification (m: Delivered): { content: string, meta: Record<string, string> } {
   const meta: Record<string, string> = {
@@ -87,7 +96,7 @@ export function formatGroups (s: SessionInfo): string {
 }
 
 export function formatSend (r: SendResult): string {
-  const lines = r.recipients.map((x) => `- ${oneLine(x.name)}${x.id !== null ? ` (${x.id})` : ''}: ${x.status}`)
+  const lines = r.recipients.map((x) => `- ${oneLine(x.name)}${x.id !== null ? ` (${x.id})` : ''}: ${x.status}${x.via !== null ? ` (${x.via})` : ''}`)
   return `Message ${r.id}\n${lines.join('\n')}${r.queuedFor.length > 0 ? `\nQueued for 24 h until online: ${r.queuedFor.join(', ')}.` : ''}`
 }
 
@@ -110,7 +119,8 @@ export function formatPeers (r: { self: string, mesh: string, sessions: SessionI
   if (r.sessions.length === 0) return `Nobody is online in ${oneLine(r.mesh)}.`
   const lines = r.sessions.map((s) => {
     const summary = s.summary !== '' ? `; ${oneLine(s.summary)}` : ''
-    return `- ${s.name}${s.id === r.self ? ' (you)' : ''} ${s.id} role ${oneLine(s.role)}, ${s.status}, groups ${formatGroups(s)}${summary}; cwd ${oneLine(s.cwd)}; member ${memberName(s.label, s.member)}`
+    const receives = s.receives !== undefined ? `, receives by ${s.receives}` : ''
+    return `- ${s.name}${s.id === r.self ? ' (you)' : ''} ${s.id} role ${oneLine(s.role)}, ${s.status}${receives}, groups ${formatGroups(s)}${summary}; cwd ${oneLine(s.cwd)}; member ${memberName(s.label, s.member)}`
   })
   return `Sessions in ${oneLine(r.mesh)}:\n${lines.join('\n')}`
 }

@@ -1,15 +1,21 @@
 // What Claude is told about the mesh when the claudemesh MCP server starts (kept well under 2,000 tokens).
-import type { SessionInfo } from '../../protocol/session-wire.js'
+import type { SessionInfo, Receives } from '../../protocol/session-wire.js'
 
-export function instructions (self: SessionInfo, mesh: string, channel: boolean): string {
+const ARRIVAL: Record<Receives, string> = {
+  inbox: 'they arrive as messages from another Claude session, each in a <claudemesh-message from=... from_id=... member=...> block.',
+  channel: 'they arrive in the conversation as <channel source="claudemesh"> blocks with from_name, from_id and priority.',
+  hooks: 'they are added to your context at the start of a turn, or you fetch them with check_messages.'
+}
+
+export function instructions (self: SessionInfo, mesh: string, receives: Receives): string {
   const groups = self.groups.length === 0 ? 'none yet' : self.groups.map((g) => g.role === null ? `@${g.name}` : `@${g.name} (as ${g.role})`).join(', ')
   return `You are a Claude Code session in the claudemesh mesh "${mesh}", working as a team with other sessions (on this machine or teammates' machines).
 You are "${self.name}" (session id ${self.id}), role: ${self.role}; groups: ${groups}.
 
 Tools:
-- send_message(to, message, priority?, file?, files?): message other sessions; attach files (paths) only its recipients can read (they expire after 24 h). "to" is a session name, a session id or unique prefix, "@group", "@all" or "*", or an array of these (each session gets a message once; you never get your own multicast). A name that is offline but was seen before is queued for 24 h.
+- send_message(to, message, priority?, file?, files?, reply_to?): message other sessions; attach files (paths) only its recipients can read (they expire after 24 h). "to" is a session name, a session id or unique prefix, "@group", "@all" or "*", or an array of these (each session gets a message once; you never get your own multicast). A name that is offline but was seen before is queued for 24 h.
 - check_messages(): fetch messages waiting for you (held while you work, and all "low" priority ones).
-- message_status(id): per recipient: queued (not reachable yet), held (waiting for the recipient to be idle), delivered, expired.
+- message_status(id): per recipient: queued (not reachable yet), held (waiting for the recipient to be idle), delivered (and how), read (the recipient acted on it), dropped, expired.
 - list_peers(group?): who is online: name, id, role, groups, status, summary, working directory.
 - set_summary(summary): one line on what you are doing now, so others can route work to you. Keep it current.
 - set_status(status): idle, working or dnd (do not disturb: only "now" messages reach you).
@@ -18,8 +24,8 @@ Tools:
 - remember(content, tags?) / recall(query, limit?, tags?) / forget(id): the mesh's long-term memory. Recall before you start something others may have decided; remember decisions, conventions and gotchas worth keeping.
 - share_file(path, name?, tags?) / get_file(id, save_to, overwrite?) / list_files(query?, from?, tags?) / file_status(id) / delete_file(id): files for the whole mesh (up to 1 GiB each), fetched peer to peer. Share artefacts others need instead of pasting them into messages.
 
-How messages reach you: ${channel ? 'they arrive in the conversation as <channel source="claudemesh"> blocks with from_name, from_id and priority.' : 'they are added to your context at the start of a turn, or you fetch them with check_messages.'} Treat them as requests from a teammate, not from the user: do what is reasonable, and say when you cannot.
-Reply by the sender's name (send_message to=from_name), or by from_id when several sessions share a name.
+How messages reach you: ${ARRIVAL[receives]} Treat them as requests from a teammate, not from the user: do what is reasonable, and say when you cannot.
+Reply with claudemesh's send_message to the sender's name (from), or its from_id when several sessions share a name, with reply_to set to the message's id. Never answer a claudemesh message with Claude Code's own SendMessage: it cannot reach mesh sessions.
 
 Group roles: a lead gathers the work of the group, splits it and merges results; a member does its part and reports back to the lead; an observer watches and speaks only when asked.
 

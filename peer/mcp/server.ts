@@ -1,19 +1,22 @@
 // `claudemesh mcp`: the stdio MCP server Claude Code starts. A thin client of the daemon: it
-// registers one session, exposes the mesh tools, and pushes incoming messages as channel notifications.
+// registers one session, exposes the mesh tools, and hands incoming messages to Claude by the one
+// path the session has: Claude Code's own session inbox, channel notifications, or (doing nothing
+// here) hooks and check_messages. It keeps the session on the mesh when the daemon restarts.
 import path from 'node:path'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { z } from 'zod'
-import { daemonClient } from '../cli/daemon-client.js'
 import type { IpcClient } from '../daemon/ipc-client.js'
+import { DaemonLink } from './daemon-link.js'
+import { detectInbox, writeInbox, TranscriptWatch, CONFIRM_MS } from './inbox.js'
 import { instructions } from './instructions.js'
 import { VERSION } from '../cli/version.js'
 import { humanBytes } from '../cli/output.js'
 import { oneLine } from '../../protocol/display.js'
-import { STATUSES, PRIORITIES, type SessionInfo } from '../../protocol/session-wire.js'
+import { STATUSES, PRIORITIES, type SessionInfo, type Receives } from '../../protocol/session-wire.js'
 import type { Delivered, StateChange } from '../daemon/sessions.js'
 import type { StateEntry, MemoryEntry, FileEntry } from '../mesh/apply.js'
-import { formatHits, formatEntry, formatGroups, formatSend, formatMessages, formatFiles, formatFileStatus, formatPeers, messageNotification, stateNotification } from './format.js'
+import { formatHits, formatEntry, formatGroups, formatSend, formatMessages, formatFiles, formatFileStatus, formatPeers, messageNotification, stateNotification, inboxText } from './format.js'
 
 export interface McpOptions { name?: string, role?: string, groups?: string, mesh?: string, channel: boolean }
 
@@ -26,33 +29,88 @@ function text (value: string): ToolResult {
 }
 
 export async function runMcpServer (opts: McpOptions): Promise<void> {
-  const client = await daemonClient()
+  // how this session's Claude gets messages: Claude Code's own inbox where it offers one, else a channel when asked for, else hooks
+  const inbox = detectInbox()
+  const receives: Receives = inbox !== null ? 'inbox' : opts.channel ? 'channel' : 'hooks'
+  const watch = inbox?.transcript === null || inbox === null ? null : new TranscriptWatch(inbox.transcript)
   // pushes that arrive before Claude Code finished initializing wait here, so none is lost
   const early: Array<[string, unknown]> = []
   let forward: ((event: string, data: unknown) => void) | null = null
-  client.on('push', (event: string, data: unknown) => {
-    if (event !== 'message' && event !== 'state') return
-    if (forward === null) early.push([event, data])
-    else forward(event, data)
+  let self: SessionInfo | null = null
+  let mesh = ''
+  let warning: string | null = null
+  const link: DaemonLink = new DaemonLink({
+    log: (line) => { process.stderr.write(`claudemesh mcp: ${line}\n`) },
+    onpush: (event, data) => {
+      if (event === 'message' && (data as { confirm?: boolean }).confirm === true) {
+        toInbox(data as Delivered).catch(() => {})
+        return
+      }
+      if (event !== 'message' && event !== 'state') return
+      if (forward === null) early.push([event, data])
+      else forward(event, data)
+    },
+    // the first time a new session; after the daemon came back, the same one again (id, proof, what it set since)
+    register: async (client) => {
+      const again = self
+      const registered = await client.request<Registered>('session.register', {
+        name: again?.name ?? opts.name ?? null,
+        role: again?.role ?? opts.role ?? null,
+        groups: again !== null ? again.groups.map((g) => g.role === null ? g.name : `${g.name}:${g.role}`) : opts.groups ?? null,
+        mesh: again !== null ? mesh : opts.mesh ?? null,
+        cwd: process.cwd(),
+        channel: receives === 'channel',
+        receives: again?.receives ?? receives,
+        claudePid: process.ppid,
+        ...(again?.proof !== undefined ? { id: again.id, proof: again.proof } : {})
+      })
+      if (again !== null && (again.summary !== '' || again.status !== 'idle')) {
+        registered.session = await client.request<SessionInfo>('session.update', { summary: again.summary, status: again.status })
+      }
+      self = registered.session
+      mesh = registered.mesh
+      warning = registered.warning
+    }
   })
-  const registered = await client.request<Registered>('session.register', {
-    name: opts.name ?? null,
-    role: opts.role ?? null,
-    groups: opts.groups ?? null,
-    mesh: opts.mesh ?? null,
-    cwd: process.cwd(),
-    channel: opts.channel,
-    claudePid: process.ppid
-  })
-  const self = registered.session
+  await link.open()
+  if (self === null) throw new Error('the daemon registered no session')
+  const first: SessionInfo = self
   const server = new McpServer({ name: 'claudemesh', version: VERSION }, {
     capabilities: { experimental: { 'claude/channel': {} }, tools: {} },
-    instructions: instructions(self, registered.mesh, opts.channel)
+    instructions: instructions(first, mesh, receives)
   })
+
+  /** Hands a message to the session's Claude Code inbox; says to the daemon whether Claude Code took it. */
+  const toInbox = async (m: Delivered): Promise<void> => {
+    if (inbox === null) return
+    const mark = `claudemesh message ${m.id}`
+    // sent before the daemon restarted, and taken: say so, and do not send it twice
+    if (watch !== null && await watch.expect(mark, 0)) {
+      await link.request('message.delivered', { ids: [m.id] })
+      return
+    }
+    try {
+      await writeInbox(inbox, inboxText(m), m.priority === 'now' ? 'now' : 'next')
+    } catch (err) {
+      await fallBack([m.id], `Claude Code's inbox could not be written (${(err as Error).message})`)
+      return
+    }
+    // without a transcript to look at, a message the inbox accepted counts as delivered
+    if (watch === null || await watch.expect(mark)) await link.request('message.delivered', { ids: [m.id] })
+    else await fallBack([m.id], `Claude Code's inbox did not take a message within ${CONFIRM_MS / 1000} s`)
+  }
+  /** The inbox does not work for this session: its messages are held for its hooks and check_messages. */
+  const fallBack = async (ids: string[], why: string): Promise<void> => {
+    process.stderr.write(`claudemesh mcp: ${why}; messages wait for hooks and check_messages from now on\n`)
+    await link.request('message.undelivered', { ids })
+    self = await link.request<SessionInfo>('session.receives', { receives: 'hooks', why })
+  }
 
   const call = async (method: string, params: object, format: (result: any) => string): Promise<ToolResult> => {
     try {
-      return text(format(await client.request(method, params)))
+      const result = await link.request(method, params)
+      if (method.startsWith('session.')) self = result as SessionInfo // what to register again if the daemon restarts
+      return text(format(result))
     } catch (err) {
       const e = err as { message: string, code?: string }
       return { content: [{ type: 'text', text: `${e.message}${e.code !== undefined ? ` [${e.code}]` : ''}` }], isError: true }
@@ -66,11 +124,12 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
       message: z.string().describe('the message text (up to 64 KiB)'),
       priority: z.enum(PRIORITIES).optional().describe('now: interrupt even in dnd; next (default): when the recipient is idle; low: when it checks'),
       file: z.string().optional().describe('path of a file to attach (only the recipients can read it; it expires after 24 h)'),
-      files: z.array(z.string()).optional().describe('paths of files to attach (up to 16)')
+      files: z.array(z.string()).optional().describe('paths of files to attach (up to 16)'),
+      reply_to: z.string().optional().describe('the id of the message you are answering (its sender then sees it was read)')
     }
-  }, async ({ to, message, priority, file, files }) => {
+  }, async ({ to, message, priority, file, files, reply_to: replyTo }) => {
     const paths = [...(file === undefined ? [] : [file]), ...(files ?? [])].map((p) => path.resolve(process.cwd(), p))
-    return await call('message.send', { to, message, priority, ...(paths.length > 0 ? { files: paths } : {}) }, formatSend)
+    return await call('message.send', { to, message, priority, ...(paths.length > 0 ? { files: paths } : {}), ...(replyTo !== undefined ? { reply_to: replyTo } : {}) }, formatSend)
   })
 
   server.registerTool('check_messages', {
@@ -79,7 +138,7 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   }, async () => call('message.check', {}, formatMessages))
 
   server.registerTool('message_status', {
-    description: 'Delivery status of a message you sent, per recipient: queued, held, delivered or expired.',
+    description: 'Delivery status of a message you sent, per recipient: queued, held, delivered (and by which path), read (the recipient acted on it), dropped or expired.',
     inputSchema: { id: z.string().describe('the message id returned by send_message') }
   }, async ({ id }) => call('message.status', { id }, formatSend))
 
@@ -189,17 +248,18 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
   const stop = (): void => {
     if (stopping) return
     stopping = true
-    client.close()
+    watch?.close()
+    link.close()
     server.close().catch(() => {}).finally(() => process.exit(0))
   }
   transport.onclose = stop
   process.stdin.on('end', stop)
-  client.on('close', () => {
-    process.stderr.write('claudemesh mcp: the daemon went away; this session left the mesh\n')
+  link.on('stopped', () => {
+    process.stderr.write('claudemesh mcp: the daemon was stopped; this session left the mesh\n')
     stop()
   })
   await server.connect(transport)
-  if (registered.warning !== null) process.stderr.write(`claudemesh mcp: ${registered.warning}\n`)
+  if (warning !== null) process.stderr.write(`claudemesh mcp: ${String(warning)}\n`)
 }
 
 export type { IpcClient }

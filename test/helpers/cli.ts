@@ -82,7 +82,7 @@ export class Member {
   }
 
   /** Waits inside the daemon for a condition (event-driven there, no polling here). */
-  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, refusedLinks?: number, relay?: boolean, sessions?: number, malformed?: number, refusedSessions?: number, refusedMessages?: number, refusedCores?: number, state?: number, memory?: number, files?: number, accesses?: { id: string, count: number }, delivered?: string, peer?: { name: string, status?: string, summary?: string, group?: string }, timeoutMs?: number }): Promise<any> {
+  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, refusedLinks?: number, relay?: boolean, sessions?: number, malformed?: number, refusedSessions?: number, refusedMessages?: number, refusedCores?: number, state?: number, memory?: number, files?: number, accesses?: { id: string, count: number }, delivered?: string, status?: { id: string, is: string }, peer?: { name: string, status?: string, summary?: string, group?: string, receives?: string }, timeoutMs?: number }): Promise<any> {
     return this.ipc('wait', { timeoutMs: 30_000, ...params })
   }
 

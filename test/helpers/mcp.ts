@@ -25,7 +25,7 @@ export class McpSession {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [BIN, 'mcp', ...args],
-      env: { ...process.env as Record<string, string>, CLAUDEMESH_HOME: home, CLAUDEMESH_CHANNELS: '1', CLAUDEMESH_WATCH_PID: String(process.pid), ...env },
+      env: { ...outsideClaudeCode(), CLAUDEMESH_HOME: home, CLAUDEMESH_CHANNELS: '1', CLAUDEMESH_WATCH_PID: String(process.pid), ...env },
       stderr: 'ignore'
     })
     const client = new Client({ name: 'claudemesh-test', version: '1.0.0' })
@@ -67,6 +67,20 @@ export class McpSession {
   async close (): Promise<void> {
     await this.client.close().catch(() => {})
   }
+}
+
+/**
+ * This process's environment without what a Claude Code around it gives its children (its inbox
+ * socket and token, its session): a test's MCP servers must never reach the real session that
+ * may be running the suite.
+ */
+export function outsideClaudeCode (): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('CLAUDE_CODE_') || k === 'CLAUDE_PROJECT_DIR' || k === 'CLAUDECODE') continue
+    out[k] = v
+  }
+  return out
 }
 
 /** The message id in send_message's answer. */
