@@ -1,9 +1,10 @@
 // The CLI as a user meets it: help, the zero-setup local mesh, the daemon by hand, doctor, bad input.
 import test from 'brittle'
+import { fakeClaude } from './helpers/fake-claude.js'
 import net from 'node:net'
 import fs from 'node:fs'
 import path from 'node:path'
-import { Member, startRelay, cli, tmpDir } from './helpers/cli.js'
+import { Member, startRelay, cli, cliJson, tmpDir } from './helpers/cli.js'
 
 const COMMANDS = ['create', 'invite', 'invite list', 'invite revoke', 'join', 'list', 'leave', 'kick', 'status', 'doctor', 'daemon start', 'daemon stop', 'daemon status', 'relay']
 
@@ -70,8 +71,16 @@ test('doctor checks the machine, the daemon and each relay, with a fix for what 
   const alice = new Member(t, 'alice')
   await alice.json('create', 'team', '--relay', relay.address) // key found through the relay's DHT
   const healthy = await alice.json<Array<{ name: string, ok: boolean }>>('doctor')
-  t.alike(healthy.map((c) => c.name), ['node', 'home', 'daemon', 'relay team', 'clock team'])
-  t.ok(healthy.every((c) => c.ok), 'every check passes on a healthy member')
+  t.alike(healthy.map((c) => c.name).filter((n) => n !== 'messages'), ['node', 'home', 'daemon', 'relay team', 'clock team'])
+  t.ok(healthy.filter((c) => c.name !== 'messages').every((c) => c.ok), 'every check passes on a healthy member')
+
+  // which path messages take, for the Claude Code on PATH
+  const claude = fakeClaude(t)
+  const withClaude = (extra: Record<string, string>): Record<string, string> => ({ PATH: `${claude.dir}:${path.dirname(process.execPath)}`, ANTHROPIC_API_KEY: '', CLAUDE_CONFIG_DIR: path.join(alice.home, 'cc'), ...extra })
+  const inbox = (await cliJson<Array<{ name: string, ok: boolean, detail: string }>>(alice.home, ['doctor'], { ...alice.env, ...withClaude({ FAKE_CLAUDE_VERSION: '2.1.332' }) })).find((c) => c.name === 'messages')
+  t.ok(inbox?.ok === true && inbox.detail.startsWith('inbox: Claude Code 2.1.332 gives claudemesh its session inbox'), 'a Claude Code with a session inbox: ' + inbox?.detail)
+  const old = await cli(alice.home, ['doctor'], { ...alice.env, ...withClaude({ FAKE_CLAUDE_VERSION: '2.1.100', ANTHROPIC_API_KEY: 'sk-test' }) })
+  t.ok(/FAIL messages: hooks: .*an API key.*\(hooks are NOT installed\)\n\s+fix: run `claudemesh install`/.test(old.stdout), 'an old one with an API key and no hooks fails, with the fix: ' + old.stdout.split('\n').filter((l) => l.includes('messages') || l.includes('fix: run')).join(' | '))
 
   await relay.kill('SIGKILL')
   await alice.wait({ relay: false })

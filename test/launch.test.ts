@@ -11,8 +11,9 @@ const CHANNEL_FLAG = '--dangerously-load-development-channels'
 
 /** This process's environment without any CLAUDEMESH_* of the caller's, for one member and PATH. */
 function envFor (member: Member, pathDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLAUDEMESH_'))) as Record<string, string>
-  return { ...base, CLAUDEMESH_HOME: member.home, ...member.env, PATH: pathDir, ...extra }
+  // nor the caller's sign-in, which decides whether channels can help
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLAUDEMESH_') && !k.startsWith('ANTHROPIC_') && !k.startsWith('CLAUDE_CODE_'))) as Record<string, string>
+  return { ...base, CLAUDEMESH_HOME: member.home, CLAUDE_CONFIG_DIR: path.join(member.home, 'claude-config'), ...member.env, PATH: pathDir, ...extra }
 }
 
 function exits0 (t: { is: (a: unknown, b: unknown, m?: string) => void, comment: (...m: unknown[]) => void }, res: { code: number | null, stderr: string }): void {
@@ -59,6 +60,27 @@ test('launch with flags: identity env, the MCP config and channel flag once, use
   await member.stop()
   const status = await member.json<{ running: boolean }>('daemon', 'status')
   t.is(status.running, false, 'daemon stopped')
+})
+
+test('launch gives each Claude Code the path it offers and says which: its inbox (no channel flag), hooks with an API key, a channel with a claude.ai sign-in', { timeout: 90_000 }, async (t) => {
+  const member = new Member(t, 'pat')
+  const claude = fakeClaude(t)
+  const cases: Array<[string, Record<string, string>, boolean, RegExp]> = [
+    ['2.1.332', {}, false, /messages: Claude Code 2\.1\.332 gives claudemesh its session inbox: messages arrive as they come and wake an idle session, on any sign-in/],
+    ['2.1.100', { ANTHROPIC_API_KEY: 'sk-test' }, false, /messages: Claude Code 2\.1\.100 has no session inbox .*channels need a claude\.ai sign-in \(this one uses an API key\): messages reach the session through its hooks/],
+    ['2.1.100', { CLAUDE_CODE_USE_BEDROCK: '1' }, false, /uses Bedrock, Vertex or Foundry/],
+    ['2.1.100', {}, true, /messages: Claude Code 2\.1\.100 has no session inbox .*pushed as channel notifications/]
+  ]
+  for (const [version, extra, flag, said] of cases) {
+    const before = claude.calls().length
+    const res = await run(t, ['launch', '--name', 'pat', '--role', 'member', '--groups', '', '-y'], { env: envFor(member, claude.dir, { FAKE_CLAUDE_VERSION: version, ...extra }) })
+    exits0(t, res)
+    const call = claude.calls()[before]
+    t.is(count(call.argv, CHANNEL_FLAG), flag ? 1 : 0, `${version} ${JSON.stringify(extra)}: the channel flag ${flag ? 'is' : 'is not'} added`)
+    t.is(mcpServer(call).env.CLAUDEMESH_CHANNELS, flag ? '1' : '0', 'and the MCP server is told so')
+    t.ok(said.test(res.stderr), 'launch says which path and why: ' + res.stderr.split('\n').find((l) => l.includes('messages:')))
+    t.absent(/ignored/.test(res.stderr), 'and never leaves the user with a flag that is ignored')
+  }
 })
 
 test('the wizard reads answers from stdin, one line per question, empty lines take defaults', { timeout: 90_000 }, async (t) => {

@@ -1,7 +1,11 @@
 // `claudemesh doctor`: checks with a fix for each failure.
 import fs from 'node:fs'
 import { homePaths } from '../daemon/home.js'
+import path from 'node:path'
 import { connectDaemon, startDaemon } from './daemon-client.js'
+import { findOnPath } from './claude-config.js'
+import { claudeVersion, signIn, delivery } from './claude-code.js'
+import type { SessionInfo } from '../../protocol/session-wire.js'
 
 export interface Check { name: string, ok: boolean, detail: string, fix: string }
 
@@ -19,6 +23,8 @@ export async function runDoctor (): Promise<Check[]> {
     ? { name: 'home', ok: true, detail: `${paths.root} does not exist yet (made on first use)`, fix: '' }
     : { name: 'home', ok: (mode & 0o077) === 0, detail: `${paths.root} mode ${mode.toString(8)}`, fix: `chmod 700 ${paths.root}` })
 
+  checks.push(messagePath(paths.root))
+
   let client = await connectDaemon(paths)
   if (client === null) {
     try {
@@ -34,7 +40,7 @@ export async function runDoctor (): Promise<Check[]> {
     return checks
   }
   try {
-    const status = await client.request<{ pid: number, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean } }> }>('status')
+    const status = await client.request<{ pid: number, swarmKey: string, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean } }> }>('status')
     let sockMode = 0
     try { sockMode = fs.statSync(paths.socket).mode & 0o777 } catch {}
     checks.push({ name: 'daemon', ok: (sockMode & 0o077) === 0, detail: `running, pid ${status.pid}, socket mode ${sockMode.toString(8)}`, fix: `chmod 600 ${paths.socket}` })
@@ -48,8 +54,37 @@ export async function runDoctor (): Promise<Check[]> {
         checks.push({ name: `relay ${mesh.name}`, ok: false, detail: (err as Error).message, fix: `check that the relay at ${mesh.relay.addresses.join(', ')} runs and that its UDP port is reachable from here` })
       }
     }
+    // each live session of this machine, and the path it really has
+    const meshes = await client.request<Array<{ mesh: string, sessions: SessionInfo[] }>>('sessions.list')
+    for (const { mesh, sessions } of meshes) {
+      for (const s of sessions) {
+        if (s.member !== status.swarmKey) continue
+        const hooks = s.receives === 'hooks'
+        checks.push({
+          name: `session ${s.name}`,
+          ok: true,
+          detail: `mesh ${mesh}: receives messages by ${s.receives ?? 'an unknown path'}${hooks ? ' (at its next prompt, the end of a turn, or check_messages; an idle session is not woken)' : ''}`,
+          fix: ''
+        })
+      }
+    }
   } finally {
     client.close()
   }
   return checks
+}
+
+/** Which path sessions started on this machine get, and why; a failure when that is hooks and they are not installed. */
+function messagePath (home: string): Check {
+  const claude = findOnPath('claude')
+  if (claude === null) return { name: 'messages', ok: true, detail: 'claude is not on PATH here: nothing to check for sessions on this machine', fix: '' }
+  const d = delivery(claudeVersion(claude), signIn())
+  const installed = fs.existsSync(path.join(home, 'install.json'))
+  const ok = d.receives !== 'hooks' || installed
+  return {
+    name: 'messages',
+    ok,
+    detail: `${d.receives}: ${d.why}${d.receives === 'hooks' ? (installed ? ' (hooks are installed)' : ' (hooks are NOT installed)') : ''}`,
+    fix: 'run `claudemesh install` (hooks), or update Claude Code to 2.1.224 or later (its session inbox): `npm install -g @anthropic-ai/claude-code`'
+  }
 }

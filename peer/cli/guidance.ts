@@ -10,11 +10,13 @@ server connects this session; it is absent when claudemesh is not running, and t
 applies.
 
 ## Tools (MCP server "claudemesh")
-- \`send_message(to, message, priority?)\`: \`to\` is a session name, a session id or a unique
-  prefix of one, \`@group\`, \`@all\` (or \`*\`), or a list of these. Prefix with \`<mesh>:\` when
-  several meshes are joined.
+- \`send_message(to, message, priority?, reply_to?)\`: \`to\` is a session name, a session id or a
+  unique prefix of one, \`@group\`, \`@all\` (or \`*\`), or a list of these. Prefix with \`<mesh>:\`
+  when several meshes are joined. Answer a claudemesh message with this tool (\`reply_to\` its id),
+  never with Claude Code's own SendMessage, which cannot reach claudemesh sessions.
 - \`check_messages()\`: read messages waiting for you (low priority ones only arrive this way).
-- \`message_status(id)\`: per recipient, \`queued\`, \`held\`, \`delivered\` or \`expired\`.
+- \`message_status(id)\`: per recipient, \`queued\`, \`held\`, \`delivered\` (and how), \`read\`,
+  \`dropped\` or \`expired\`.
 - \`list_peers(group?)\`: who is online, with role, groups, status and summary.
 - \`set_summary(summary)\` and \`set_status(idle | working | dnd)\`: what others see of you.
 - \`join_group(name, role?)\` and \`leave_group(name)\`.

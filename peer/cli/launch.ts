@@ -1,11 +1,13 @@
 // `claudemesh launch`: asks for what is missing, picks (or makes) the mesh, then runs `claude` with
-// the session's identity, the claudemesh MCP server and the development channel flag.
+// the session's identity and the claudemesh MCP server, plus the development channel flag only
+// where it can help (no session inbox, a claude.ai sign-in), and says which path this session gets.
 import { spawn } from 'node:child_process'
 import tty from 'node:tty'
 import os from 'node:os'
 import { checkName, checkRole, parseGroups, formatGroups, defaultSessionName, type Group } from './identity.js'
 import { findOnPath, BIN_PATH, CLAUDE_INSTALL_HINT } from './claude-config.js'
 import { makeAsker } from './wizard.js'
+import { claudeVersion, signIn, delivery } from './claude-code.js'
 import { LIMITS } from '../../protocol/limits.js'
 import { MeshError } from '../../protocol/errors.js'
 
@@ -110,13 +112,16 @@ export async function runLaunch (opts: LaunchOptions, claudeArgs: string[]): Pro
     CLAUDEMESH_GROUPS: formatGroups(groups),
     CLAUDEMESH_MESH: mesh
   }
-  const plan = claudeArguments(claudeArgs, identity)
+  // which path this session will have: the flag for channels only where it can help
+  const path = delivery(claudeVersion(claude), signIn())
+  const plan = claudeArguments(claudeArgs, identity, path.channelFlag)
   const env: Record<string, string> = { ...identity }
   if (plan.channel) env.CLAUDEMESH_CHANNELS = '1'
 
   if (opts.quiet !== true) {
     const groupText = groups.length === 0 ? 'none' : groups.map((g) => g.role === undefined ? g.name : `${g.name} (${g.role})`).join(', ')
     process.stderr.write(`claudemesh: starting Claude Code as ${name}, role ${role}, groups ${groupText}, mesh ${mesh}\n`)
+    process.stderr.write(`claudemesh: messages: ${path.why}\n`)
     for (const note of plan.notes) process.stderr.write(`claudemesh: ${note}\n`)
   }
 
@@ -136,7 +141,7 @@ export interface ClaudePlan {
  * Both flags take several values (`<configs...>`), so ours go after the user's options, where no
  * prompt of the user's can be read as one of their values, and before a `--` of the user's.
  */
-export function claudeArguments (userArgs: string[], identity: Record<string, string>): ClaudePlan {
+export function claudeArguments (userArgs: string[], identity: Record<string, string>, channelFlag = true): ClaudePlan {
   const end = userArgs.indexOf('--')
   const options = end === -1 ? userArgs : userArgs.slice(0, end)
   let hasMcp = false
@@ -153,11 +158,11 @@ export function claudeArguments (userArgs: string[], identity: Record<string, st
   }
   const ours: string[] = []
   const notes: string[] = []
-  const channel = !hasChannels || listed
+  const channel = hasChannels ? listed : channelFlag
   if (!hasMcp) ours.push(MCP_FLAG, mcpConfig(identity, channel))
   else notes.push(`your own ${MCP_FLAG} is passed as is: it must register the "${SERVER_NAME}" MCP server (or run \`claudemesh install\` once).`)
-  if (!hasChannels) ours.push(CHANNEL_FLAG, CHANNEL_ENTRY)
-  else if (!listed) notes.push(`your ${CHANNEL_FLAG} does not list ${CHANNEL_ENTRY}: messages will not be pushed to this session as they arrive (they wait for hooks or check_messages).`)
+  if (!hasChannels && channelFlag) ours.push(CHANNEL_FLAG, CHANNEL_ENTRY)
+  else if (hasChannels && !listed) notes.push(`your ${CHANNEL_FLAG} does not list ${CHANNEL_ENTRY}: messages will not be pushed to this session as they arrive (they wait for hooks or check_messages).`)
   const args = end === -1 ? [...userArgs, ...ours] : [...userArgs.slice(0, end), ...ours, ...userArgs.slice(end)]
   return { args, channel, notes }
 }

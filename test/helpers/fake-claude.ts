@@ -21,6 +21,10 @@ export interface FakeClaude {
 const SCRIPT = (log: string): string => `// fake claude for claudemesh tests
 const fs = require('fs')
 const LOG = ${JSON.stringify(log)}
+if (process.argv[2] === '--version') {
+  process.stdout.write((process.env.FAKE_CLAUDE_VERSION ?? '2.1.100') + ' (Claude Code)\\n')
+  process.exit(0)
+}
 const env = {}
 for (const [k, v] of Object.entries(process.env)) if (k.startsWith('CLAUDEMESH_')) env[k] = v
 fs.appendFileSync(LOG, JSON.stringify({ argv: process.argv.slice(2), env, pid: process.pid }) + '\\n')
