@@ -1,0 +1,147 @@
+// Runs the real Claude Code CLI against claudemesh, offline: meant to be started inside a network
+// namespace that has nothing but loopback (`unshare -n`), by test/claude-code.test.ts. It serves a
+// fake Messages API on 127.0.0.1, prepares a Claude Code home with no onboarding to answer, and:
+// 1. starts an interactive session with `claudemesh launch` under tmux, sends it a message from
+//    another mesh session while it is idle, and sees whether a turn starts;
+// 2. runs `claudemesh launch -- -p ...`, answers the first API call with a claudemesh tool call,
+//    and sees whether claudemesh's answer comes back in the next call.
+// It prints one line `RESULT <json>` and leaves nothing running.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawn, spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { FakeMessagesApi } from './fake-messages-api.js'
+import { IpcClient } from '../../peer/daemon/ipc-client.js'
+import { homePaths } from '../../peer/daemon/home.js'
+import { stopDaemon } from '../../peer/cli/daemon-client.js'
+
+const BIN = fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
+const KEY = 'sk-ant-claudemesh-test'
+const PING = 'MESHPING which port does your dev server use'
+
+interface Result { tui: Record<string, unknown>, print: Record<string, unknown>, error?: string }
+
+async function main (): Promise<void> {
+  const claude = process.argv[2]
+  spawnSync('ip', ['link', 'set', 'lo', 'up'])
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-claude-'))
+  const api = await FakeMessagesApi.start()
+  const tmux = ['-L', `cm-${process.pid}`]
+  const cmHome = path.join(root, 'mesh')
+  const result: Result = { tui: {}, print: {} }
+  try {
+    const ccHome = path.join(root, 'home')
+    const project = path.join(root, 'project')
+    const bin = path.join(root, 'bin')
+    for (const d of [ccHome, project, bin]) fs.mkdirSync(d, { recursive: true })
+    fs.symlinkSync(claude, path.join(bin, 'claude'))
+    fs.writeFileSync(path.join(ccHome, '.claude.json'), JSON.stringify({
+      hasCompletedOnboarding: true,
+      theme: 'dark',
+      customApiKeyResponses: { approved: [KEY.slice(-20)], rejected: [] },
+      projects: { [project]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } }
+    }))
+    const env: Record<string, string> = {
+      HOME: ccHome,
+      PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+      TERM: 'xterm-256color',
+      ANTHROPIC_BASE_URL: api.url,
+      ANTHROPIC_API_KEY: KEY,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      ENABLE_TOOL_SEARCH: 'false',
+      CLAUDEMESH_HOME: cmHome,
+      CLAUDEMESH_LABEL: 'tester',
+      CLAUDEMESH_WATCH_PID: String(process.pid)
+    }
+
+    // 1. an interactive session, idle, woken by a message from another session of the mesh
+    api.reply = () => ({ text: 'Port 5173.' })
+    // the environment goes on the command line: the shell tmux runs may rewrite PATH on start
+    const assignments = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ')
+    const launch = `exec env ${assignments} '${process.execPath}' '${BIN}' launch --name tui --role member --groups '' -y 2> '${path.join(root, 'launch.err')}'`
+    const started = spawnSync('tmux', [...tmux, 'new-session', '-d', '-x', '200', '-y', '50', '-c', project, launch], { encoding: 'utf-8' })
+    if (started.status !== 0) throw new Error(`tmux did not start: ${started.stderr}`)
+    const client = await connect(cmHome, 60_000)
+    try {
+      // launch makes the local mesh once it has the daemon: until then there is nothing to wait in
+      for (let i = 0; ; i++) {
+        try {
+          await client.request('wait', { mesh: 'local', peer: { name: 'tui', receives: 'inbox' }, timeoutMs: 60_000 })
+          break
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'MESH_UNKNOWN' || i > 300) throw err
+          await new Promise((resolve) => setTimeout(resolve, 200))
+        }
+      }
+      result.tui.receives = 'inbox'
+      await client.request('session.register', { name: 'sender', cwd: project, receives: 'hooks' })
+      const before = api.requests.length
+      const sent = await client.request<{ id: string }>('message.send', { to: 'tui', message: PING })
+      const turn = await api.next((r) => api.requests.indexOf(r) >= before && r.raw.includes('MESHPING'), 60_000)
+      result.tui.turnStarted = turn !== null
+      result.tui.sawSender = turn?.raw.includes('from=\\"sender\\"') === true
+      result.tui.sawReplyHint = turn?.raw.includes('reply_to') === true
+      await client.request('wait', { delivered: sent.id, timeoutMs: 30_000 }).catch(() => null)
+      result.tui.status = (await client.request<{ recipients: Array<{ status: string, via: string | null }> }>('message.status', { id: sent.id })).recipients[0]
+      result.tui.screen = spawnSync('tmux', [...tmux, 'capture-pane', '-p'], { encoding: 'utf-8' }).stdout.split('\n').filter((l) => l.trim() !== '').slice(-12).join('\n')
+    } finally {
+      client.close()
+    }
+    spawnSync('tmux', [...tmux, 'kill-server'])
+
+    // 2. a -p session calls a claudemesh tool
+    api.reply = (req) => {
+      const raw = req.raw
+      if (raw.includes('"tool_result"')) return { text: 'done' }
+      if (raw.includes('list the peers') && raw.includes('mcp__claudemesh__list_peers')) return { tool: 'mcp__claudemesh__list_peers', input: {} }
+      return { text: 'nothing to do' }
+    }
+    const before = api.requests.length
+    const p = await run(process.execPath, [BIN, 'launch', '--name', 'printer', '--role', 'member', '--groups', '', '-y', '--quiet', '--', '-p', 'list the peers of this mesh', '--allowedTools', 'mcp__claudemesh__list_peers'], { env: { ...env }, cwd: project }, 120_000)
+    const ours = api.requests.slice(before)
+    result.print.exit = p.code
+    result.print.toolOffered = ours.some((r) => r.raw.includes('mcp__claudemesh__list_peers'))
+    const answered = ours.find((r) => r.raw.includes('"tool_result"'))
+    result.print.toolAnswered = answered !== undefined && answered.raw.includes('Sessions in local')
+    const at = answered?.raw.indexOf('"tool_result"') ?? -1
+    result.print.toolResult = at === -1 ? null : answered?.raw.slice(at, at + 600)
+    result.print.stdout = p.stdout.slice(0, 400)
+  } catch (err) {
+    const screen = spawnSync('tmux', [...tmux, 'capture-pane', '-p'], { encoding: 'utf-8' }).stdout ?? ''
+    let launchErr = ''
+    try { launchErr = fs.readFileSync(path.join(root, 'launch.err'), 'utf-8') } catch {}
+    result.error = `${(err as Error).stack ?? String(err)}\nlaunch:\n${launchErr.slice(-1500)}\nscreen:\n${screen.split('\n').filter((l) => l.trim() !== '').slice(-15).join('\n')}`
+  } finally {
+    spawnSync('tmux', [...tmux, 'kill-server'])
+    await stopDaemon(homePaths(cmHome)).catch(() => null)
+    await api.close()
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
+}
+
+async function connect (home: string, ms: number): Promise<IpcClient> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    try {
+      return await IpcClient.connect(homePaths(home).socket)
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 100)) // the daemon is started by the session's MCP server
+    }
+  }
+}
+
+function run (cmd: string, args: string[], opts: { env: Record<string, string>, cwd: string }, ms: number): Promise<{ code: number | null, stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    child.stdout.setEncoding('utf-8').on('data', (d: string) => { stdout += d })
+    child.stderr.resume()
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms)
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout }) })
+  })
+}
+
+main().then(() => process.exit(0), (err) => { process.stdout.write(`RESULT ${JSON.stringify({ error: String(err) })}\n`); process.exit(1) })
