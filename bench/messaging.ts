@@ -21,6 +21,7 @@ import HyperDHT, { type NoiseSocket } from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { Member, startRelay, tmpDir, type RelayProcess } from '../test/helpers/cli.js'
 import { McpSession } from '../test/helpers/mcp.js'
+import { FakeInbox } from '../test/helpers/fake-inbox.js'
 import { IpcClient } from '../peer/daemon/ipc-client.js'
 import { homePaths } from '../peer/daemon/home.js'
 import { ANY_UDP_PORT } from '../protocol/limits.js'
@@ -584,6 +585,28 @@ async function benchPair (section: string, members: Member[], a: Member, b: Memb
   }
 }
 
+/** send_message -> the recipient session's Claude Code inbox (the test's listener speaking its frame format). */
+async function benchInbox (members: Member[], cfg: Config, relay: RelayProcess): Promise<void> {
+  const section = 'two daemons'
+  const scope = new Scope()
+  try {
+    console.log(`\n[${section}] MCP send_message -> the recipient's Claude Code inbox (a listener speaking its frame format), 1 KB messages`)
+    const inbox = await FakeInbox.start(scope)
+    // the text is the mark, the <claudemesh-message> line, then the body, which starts with the tag
+    inbox.ontake = (f, at) => { tracker.arrive(tagOf(f.content.split('\n')[2] ?? ''), at) }
+    const from = await mcpSession(scope, members[0].home, 'inbox-from')
+    const rcpt = await McpSession.start(scope, members[1].home, ['--name', 'inbox-to'], { ...inbox.env(), CLAUDEMESH_CHANNELS: '0' })
+    await rosters(members, 2)
+    const to: Session = { name: 'inbox-to', via: 'mcp', pid: rcpt.pid, async send () { throw new Error('not a sender') } }
+    const meter = new CpuMeter({ daemons: daemonPids(members), relay: [relay.child.pid ?? null], mcp: [from.pid, rcpt.pid] })
+    const seq = await sequential(from, to, cfg.warmup, cfg.latency, 'inb')
+    add({ section, name: 'MCP send -> inbox listener', latency: latency(seq.samples), target: TARGETS.latency, note: seq.lost > 0 ? `${seq.lost} lost` : 'the MCP server writes the frames, then follows the transcript for the confirmation' })
+    recordCpu(`${section}: inbox latency`, meter)
+  } finally {
+    await endScope(scope, members)
+  }
+}
+
 async function benchFanout (section: string, members: Member[], cfg: Config, relay: RelayProcess, count: number): Promise<void> {
   const scope = new Scope()
   try {
@@ -712,6 +735,7 @@ async function bench (t: Teardowns, cfg: Config): Promise<void> {
   let members = await setupMesh(t, relay)
   console.log(`\nmesh ready: 2 daemons through relay ${relay.address} in ${((performance.now() - setup) / 1000).toFixed(1)} s`)
   await benchPair('two daemons', members, members[0], members[1], cfg, relay, { ipc: true })
+  await benchInbox(members, cfg, relay)
   await benchFanout('two daemons', members, cfg, relay, cfg.fanoutSessions)
   for (const load of cfg.loads) await benchLoad(members, relay, load)
 
