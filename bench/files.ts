@@ -185,12 +185,12 @@ async function throughput (rig: Rig, bytes: number, runs: number): Promise<SizeR
     if (await sha256File(tcpDest) !== hash) throw new Error(`the TCP copy of ${label} differs from the source`)
     await fs.promises.rm(tcpDest)
 
-    const share = await timed(() => rig.ca.request<{ id: string, size: number }>('files.share', { path: src, name: `big-${i}.bin` }))
+    const share = await timed(() => rig.ca.request('files.share', { path: src, name: `big-${i}.bin` }))
     await rig.b.wait({ files: 1, timeoutMs: 60_000 })
     const pidA = rig.a.pid()
     const pidB = rig.b.pid()
     const before = [cpuSeconds(pidA), cpuSeconds(pidB)]
-    const got = await timed(() => rig.cb.request<{ bytes: number, hash: string }>('files.get', { id: share.value.id, saveTo: dest, timeoutSeconds: GET_TIMEOUT_S }))
+    const got = await timed(() => rig.cb.request('files.get', { id: share.value.id, saveTo: dest, timeoutSeconds: GET_TIMEOUT_S }))
     const after = [cpuSeconds(pidA), cpuSeconds(pidB)]
     const verified = got.value.bytes === bytes && await sha256File(dest) === hash
     if (!verified) throw new Error(`the fetched copy of ${label} differs from the source`)
@@ -235,11 +235,11 @@ async function small (rig: Rig, n: number): Promise<SmallResult> {
     const dest = path.join(rig.dir, `small-${i}.out`)
     const hash = await randomFile(src, SMALL_BYTES)
     const start = performance.now()
-    const shared = await rig.ca.request<{ id: string }>('files.share', { path: src })
+    const shared = await rig.ca.request('files.share', { path: src })
     const shareMs = performance.now() - start
     await rig.b.wait({ files: i + 1, timeoutMs: 30_000 })
     const visibleMs = performance.now() - start
-    const got = await timed(() => rig.cb.request<{ bytes: number }>('files.get', { id: shared.id, saveTo: dest, timeoutSeconds: 30 }))
+    const got = await timed(() => rig.cb.request('files.get', { id: shared.id, saveTo: dest, timeoutSeconds: 30 }))
     if (got.value.bytes !== SMALL_BYTES || await sha256File(dest) !== hash) throw new Error(`small file ${i} arrived altered`)
     // the same get with the block already on B: what is left is the local part (temp file, fsync, link, file.access op)
     const cached = await timed(() => rig.cb.request('files.get', { id: shared.id, saveTo: dest, overwrite: true, timeoutSeconds: 30 }))

@@ -542,7 +542,7 @@ async function benchPartitionDaemons (t: Teardowns, relay: RelayProcess, cfg: Co
     const connected = Math.max(...times.map((x) => x.connected))
     const converged = Math.max(...times.map((x) => x.converged))
     meter.record(`${section}: restart and converge (daemons count under machine)`)
-    const views = await Promise.all(members.map((m) => m.ipc<StateEntry[]>('state.list', { mesh: MESH })))
+    const views = await Promise.all(members.map((m) => m.ipc('state.list', { mesh: MESH })))
     const identical = sameViews(views)
     const leaders = views.map((v) => JSON.stringify(v.find((e) => e.key === 'leader')?.value))
     add({ section, name: 'restart all 3 -> every daemon started (claudemesh daemon start)', value: seconds(started), unit: 's' })
@@ -868,7 +868,7 @@ async function benchStartup (t: Teardowns, relay: RelayProcess, cfg: Config, cor
     add({ section, name: `  -> its memory index ready (recall answers; spawn -> wait({ memory }))`, value: seconds(indexMs), unit: 's', note: `from the snapshot the Mesh above saved (${snapshotMB.toFixed(1)} MB); RSS ${(rss / MB).toFixed(0)} MB once loaded` })
     const client = await IpcClient.connect(homePaths(member.home).socket)
     try {
-      await recallSeries(section, `recall over IPC at ${label}`, kinds, cfg, (q) => client.request<Array<{ content: string }>>('memory.recall', { query: q, limit: 10 }), cfg.meshSizes.includes(100_000) ? TARGETS.recall : undefined)
+      await recallSeries(section, `recall over IPC at ${label}`, kinds, cfg, (q) => client.request('memory.recall', { query: q, limit: 10 }), cfg.meshSizes.includes(100_000) ? TARGETS.recall : undefined)
       const n = cfg.meshSamples(total)
       add({ section, name: `memory.remember over IPC with ${label} in the view`, latency: latency(await samplesOf(n, (i) => client.request('memory.remember', { content: `bench daemon remember ${i}`, tags: ['bench'] }))) })
       add({ section, name: `state.set over IPC with ${label} memories in the view`, latency: latency(await samplesOf(n, (i) => client.request('state.set', { key: 'bench/daemon', value: i }))) })

@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'FILE_CORRUPT'
   | 'QUOTA_EXCEEDED'
   | 'RELAY_REFUSED'
+  /** this caller may not use this method (the dashboard asking for one only the CLI or a session may) */
+  | 'FORBIDDEN'
   | 'INTERNAL'
 
 export class MeshError extends Error {

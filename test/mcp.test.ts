@@ -164,7 +164,7 @@ test('presence: summary, status, groups and roles are visible to others; a kille
   await doer.call('join_group', { name: 'db', role: 'lead' })
   await doer.call('set_status', { status: 'working' })
   await alice.wait({ peer: { name: 'doer', status: 'working', summary: 'migrating the orders table', group: 'db' } })
-  const sessions = await alice.ipc<Array<{ sessions: Array<{ name: string, summary: string, status: string, role: string, groups: unknown[] }> }>>('sessions.list')
+  const sessions = await alice.ipc('sessions.list')
   const seen = sessions[0].sessions.find((s) => s.name === 'doer')
   t.alike({ summary: seen?.summary, status: seen?.status, role: seen?.role, groups: seen?.groups }, { summary: 'migrating the orders table', status: 'working', role: 'backend', groups: [{ name: 'db', role: 'lead' }] }, 'the other home sees summary, status, role and group roles')
   const listed = await watcher.call('list_peers', { group: 'db' })
@@ -245,7 +245,7 @@ test('hooks: a session without channels gets held messages at its next prompt, a
     t.is(res.code, 0, `hook ${event} exits 0`)
     return res.stdout
   }
-  const statusOfPlain = async (): Promise<string | undefined> => (await alice.ipc<Array<{ sessions: Array<{ name: string, status: string }> }>>('sessions.list'))[0].sessions.find((s) => s.name === 'plain')?.status
+  const statusOfPlain = async (): Promise<string | undefined> => (await alice.ipc('sessions.list'))[0].sessions.find((s) => s.name === 'plain')?.status
 
   const id = messageId((await sender.call('send_message', { to: 'plain', message: 'review PR 42 please' })).text)
   t.is(plain.notifications.length, 0, 'no push to a session without channels')

@@ -68,9 +68,9 @@ test('a member cannot take over another member\'s session, send as it, pick its 
   const victim = await McpSession.start(t, alice.home, ['--name', 'victim'])
   const rcpt = await McpSession.start(t, carol.home, ['--name', 'rcpt'])
   await carol.wait({ sessions: 2 })
-  const aliceSessions = await alice.ipc<Array<{ sessions: SessionInfo[] }>>('sessions.list')
+  const aliceSessions = await alice.ipc('sessions.list')
   const victimInfo = aliceSessions[0].sessions.find((s) => s.name === 'victim') as SessionInfo
-  const rcptInfo = (await carol.ipc<Array<{ sessions: SessionInfo[] }>>('sessions.list'))[0].sessions.find((s) => s.name === 'rcpt') as SessionInfo
+  const rcptInfo = (await carol.ipc('sessions.list'))[0].sessions.find((s) => s.name === 'rcpt') as SessionInfo
   const carolKey = (await carol.json<{ swarmKey: string }>('status')).swarmKey
 
   // bob goes rogue: his daemon stopped, his identity speaking to carol by hand
@@ -120,7 +120,7 @@ test('a member\'s file.add pointing at another member\'s blocks changes nothing:
   const [alice, bob, carol] = await joinedHomes(t, ['alice', 'bob', 'carol'], { CLAUDEMESH_TEST_CLOCK: '1' })
   const src = path.join(tmpDir(t), 'design.bin')
   fs.writeFileSync(src, crypto.randomBytes(2 * 1024 * 1024 + 7))
-  const shared = await alice.ipc<{ id: string, drive: string, blobs: string, path: string, version: number, blob: unknown, hash: string, size: number }>('files.share', { path: src })
+  const shared = await alice.ipc('files.share', { path: src })
   await bob.wait({ files: 1 })
 
   // bob appends an attachment entry of his own that names alice's blocks, already expired
@@ -193,7 +193,7 @@ test('a member removed from one mesh gets no block of it over the connection it 
 test('one member cannot flood another: sessions and held messages are capped per member, the oldest dropped with an honest status', { timeout: 150_000 }, async (t) => {
   const { relay, members: [alice, bob], meshKey } = await joinedMesh(t, ['alice', 'bob'])
   const busy = await McpSession.start(t, alice.home, ['--name', 'busy'])
-  const busyId = (await alice.ipc<Array<{ sessions: SessionInfo[] }>>('sessions.list'))[0].sessions[0].id
+  const busyId = (await alice.ipc('sessions.list'))[0].sessions[0].id
   const { conn, keyPair: bobPair } = await impersonate(t, relay, bob, alice)
   const bobKey = toHex(bobPair.publicKey)
   const rogue = await sessionChannel(conn, meshKey)
@@ -202,7 +202,7 @@ test('one member cannot flood another: sessions and held messages are capped per
   const sessions = Array.from({ length: CAPS.sessionsPerMember + extra }, (_, i) => ownSession(meshKey, bobKey, { name: `flood-${i}` }))
   for (const s of sessions) rogue.send({ t: 'session', session: s })
   await alice.wait({ refusedSessions: extra })
-  const listed = (await alice.ipc<Array<{ sessions: SessionInfo[] }>>('sessions.list'))[0].sessions
+  const listed = (await alice.ipc('sessions.list'))[0].sessions
   t.is(listed.filter((s) => s.member === bobKey).length, CAPS.sessionsPerMember, `alice holds ${CAPS.sessionsPerMember} of bob's sessions, no more`)
 
   const from = sessions[0]

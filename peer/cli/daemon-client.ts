@@ -25,7 +25,7 @@ export async function connectDaemon (paths: HomePaths = homePaths()): Promise<Ip
 export async function startDaemon (paths: HomePaths = homePaths()): Promise<{ pid: number, started: boolean }> {
   const existing = await connectDaemon(paths)
   if (existing !== null) {
-    const status = await existing.request<{ pid: number }>('status')
+    const status = await existing.request('status')
     existing.close()
     return { pid: status.pid, started: false }
   }
@@ -43,7 +43,7 @@ export async function startDaemon (paths: HomePaths = homePaths()): Promise<{ pi
     if (line === 'already-running') {
       // another client started it a moment ago: wait for its socket
       const client = await waitForSocket(paths)
-      const status = await client.request<{ pid: number }>('status')
+      const status = await client.request('status')
       client.close()
       return { pid: status.pid, started: false }
     }
@@ -99,7 +99,7 @@ export async function stopDaemon (paths: HomePaths = homePaths()): Promise<{ pid
   const client = await connectDaemon(paths)
   if (client === null) return null
   const closed = client.closed()
-  const res = await client.request<{ pid: number }>('stop')
+  const res = await client.request('stop')
   await closed
   await waitForExit(res.pid)
   return { pid: res.pid }

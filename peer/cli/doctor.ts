@@ -40,13 +40,13 @@ export async function runDoctor (): Promise<Check[]> {
     return checks
   }
   try {
-    const status = await client.request<{ pid: number, swarmKey: string, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean } }> }>('status')
+    const status = await client.request('status')
     let sockMode = 0
     try { sockMode = fs.statSync(paths.socket).mode & 0o777 } catch {}
     checks.push({ name: 'daemon', ok: (sockMode & 0o077) === 0, detail: `running, pid ${status.pid}, socket mode ${sockMode.toString(8)}`, fix: `chmod 600 ${paths.socket}` })
     for (const mesh of status.meshes) {
       try {
-        const ping = await client.request<{ rttMs: number, skewMs: number }>('relay.ping', { mesh: mesh.name })
+        const ping = await client.request('relay.ping', { mesh: mesh.name })
         checks.push({ name: `relay ${mesh.name}`, ok: true, detail: `${mesh.relay.addresses.join(', ')} answers in ${ping.rttMs} ms`, fix: '' })
         const skew = Math.round(ping.skewMs)
         checks.push({ name: `clock ${mesh.name}`, ok: Math.abs(skew) <= MAX_SKEW_MS, detail: `${skew} ms from the relay's clock`, fix: 'turn on time sync (for example `timedatectl set-ntp true`); invites and owner requests depend on the clock' })
@@ -55,7 +55,7 @@ export async function runDoctor (): Promise<Check[]> {
       }
     }
     // each live session of this machine, and the path it really has
-    const meshes = await client.request<Array<{ mesh: string, sessions: SessionInfo[] }>>('sessions.list')
+    const meshes = await client.request('sessions.list')
     for (const { mesh, sessions } of meshes) {
       for (const s of sessions) {
         if (s.member !== status.swarmKey) continue

@@ -6,8 +6,7 @@ import fs from 'node:fs'
 import crypto from 'node:crypto'
 import { InvalidArgumentError, type Command } from 'commander'
 import type { IpcClient } from '../daemon/ipc-client.js'
-import type { FileEntry } from '../mesh/apply.js'
-import type { FileStatus } from '../daemon/file-handlers.js'
+import type { FileEntry, Result } from '../daemon/contract.js'
 import { print, printJson, ago, humanBytes } from './output.js'
 import { call, withDaemon } from './daemon-call.js'
 import { MeshError } from '../../protocol/errors.js'
@@ -62,7 +61,7 @@ ${LIMITS_HELP}`)
       const abs = path.resolve(file)
       const entry = await withDaemon(async (client) =>
         await withProgress(client, opts, `share ${path.basename(abs)}`, async (progress) =>
-          await client.request<FileEntry>('files.share', { path: abs, name: opts.name ?? null, tags: opts.tag ?? [], mesh: opts.mesh ?? null, progress })))
+          await client.request('files.share', { path: abs, name: opts.name ?? null, tags: opts.tag ?? [], mesh: opts.mesh ?? null, progress })))
       if (opts.json === true) return printJson(entry)
       print(`Shared ${entry.name} (${sizeText(entry.size)}) as ${entry.id}`)
     })
@@ -91,11 +90,11 @@ ${LIMITS_HELP}`)
         const id = await resolveId(client, idArg, opts.mesh)
         let target = path.resolve(saveTo)
         if (isDirectory(target)) {
-          const status = await client.request<FileStatus>('files.status', { id, mesh: opts.mesh ?? null })
+          const status = await client.request('files.status', { id, mesh: opts.mesh ?? null })
           target = path.join(target, status.file.name)
         }
         return await withProgress(client, opts, `get ${path.basename(target)}`, async (progress) =>
-          await client.request<Fetched>('files.get', { id, saveTo: target, overwrite: opts.overwrite === true, timeoutSeconds: opts.timeout, mesh: opts.mesh ?? null, progress }))
+          await client.request('files.get', { id, saveTo: target, overwrite: opts.overwrite === true, timeoutSeconds: opts.timeout, mesh: opts.mesh ?? null, progress }))
       }).catch((err: unknown) => { throw forCli(err) })
       if (opts.json === true) return printJson(res)
       print(`Saved ${res.name} (${sizeText(res.bytes)}) to ${res.path}`)
@@ -112,7 +111,7 @@ ${LIMITS_HELP}`)
 Shows persistent files, plus the attachments this daemon sent or received; expired and deleted
 files are gone. Use the id prefix with get, status and delete.`)
     .action(async (opts: MeshOpts & { query?: string, from?: string, tag?: string[] }) => {
-      const list = await call<FileEntry[]>('files.list', { query: opts.query ?? null, from: opts.from ?? null, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
+      const list = await call('files.list', { query: opts.query ?? null, from: opts.from ?? null, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(list)
       if (list.length === 0) return print('No files. Share one with: claudemesh files share <path>')
       const now = Date.now()
@@ -126,7 +125,7 @@ files are gone. Use the id prefix with get, status and delete.`)
     .option('--mesh <name>', 'which mesh (needed when several are joined)')
     .option('--json', 'print {file, accesses} as JSON')
     .action(async (idArg: string, opts: MeshOpts) => {
-      const res = await requestById<FileStatus>('files.status', idArg, opts.mesh)
+      const res = await requestById('files.status', idArg, opts.mesh)
       if (opts.json === true) return printJson(res)
       const { file: e, accesses } = res
       const now = Date.now()
@@ -147,7 +146,7 @@ files are gone. Use the id prefix with get, status and delete.`)
     .option('--mesh <name>', 'which mesh (needed when several are joined)')
     .option('--json', 'print {id, name, deleted} as JSON')
     .action(async (idArg: string, opts: MeshOpts) => {
-      const res = await requestById<{ id: string, name: string, deleted: true }>('files.delete', idArg, opts.mesh)
+      const res = await requestById('files.delete', idArg, opts.mesh)
       if (opts.json === true) return printJson(res)
       print(`Deleted ${res.name} (${res.id}).`)
     })
@@ -178,15 +177,15 @@ async function withProgress<T> (client: IpcClient, opts: ProgressOpts, label: st
 
 /** A full id as it is; a prefix (as `files list` prints) looked up among the files this caller sees. */
 /** One daemon request about one file, named by its id or a unique prefix of it. */
-async function requestById<T> (method: string, idArg: string, mesh: string | undefined): Promise<T> {
-  return await withDaemon(async (client) => await client.request<T>(method, { id: await resolveId(client, idArg, mesh), mesh: mesh ?? null }))
+async function requestById<M extends 'files.status' | 'files.delete'> (method: M, idArg: string, mesh: string | undefined): Promise<Result<M>> {
+  return await withDaemon(async (client) => await client.raw(method, { id: await resolveId(client, idArg, mesh), mesh: mesh ?? null }) as Result<M>)
 }
 
 async function resolveId (client: IpcClient, id: string, mesh: string | undefined): Promise<string> {
   const wanted = id.trim().toLowerCase()
   if (FULL_ID.test(wanted)) return wanted
   if (!ID_PREFIX.test(wanted)) throw MeshError.BAD_INPUT('id', `must be a 32-character file id or a unique prefix of it (4+ hex characters, see \`claudemesh files list\`); got "${id}"`)
-  const matches = (await client.request<FileEntry[]>('files.list', { mesh: mesh ?? null })).filter((e) => e.id.startsWith(wanted))
+  const matches = (await client.request('files.list', { mesh: mesh ?? null })).filter((e) => e.id.startsWith(wanted))
   if (matches.length === 1) return matches[0].id
   if (matches.length === 0) throw MeshError.FILE_UNKNOWN(wanted, 'starts a listed file id (see `claudemesh files list`; a full id also finds deleted and expired files)')
   throw MeshError.BAD_INPUT('id', `${wanted} starts ${matches.length} file ids (${matches.map((e) => e.id.slice(0, 12)).join(', ')}); give more of it`)

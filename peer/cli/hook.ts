@@ -4,6 +4,7 @@
 // It must never hold Claude up for long and never fail the session: every path exits 0.
 // Imports stay light (no zod, no holepunch): this runs on every prompt.
 import fs from 'node:fs'
+import type { HookAnswer, Params } from '../daemon/contract.js'
 
 export const HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd'] as const
 export type HookEvent = typeof HOOK_EVENTS[number]
@@ -14,7 +15,6 @@ const DAEMON_TIMEOUT_MS = 1500
 /** events whose hook output may carry `hookSpecificOutput.additionalContext` (Claude Code hooks reference) */
 const CONTEXT_EVENTS = new Set<string>(['UserPromptSubmit', 'SessionStart'])
 
-export interface HookAnswer { matched?: boolean, sessionId?: string, additionalContext?: string }
 
 export async function runHook (event: string | undefined): Promise<void> {
   // whatever goes wrong, the session goes on
@@ -27,7 +27,7 @@ export async function runHook (event: string | undefined): Promise<void> {
     }
     const input = parseInput(await readStdin())
     const answer = await askDaemon({
-      event,
+      event: event as Params<'hook'>['event'],
       pids: ancestorPids(),
       cwd: typeof input.cwd === 'string' ? input.cwd : process.cwd(),
       claudeSessionId: typeof input.session_id === 'string' ? input.session_id : null
@@ -125,7 +125,7 @@ function parentOf (pid: number): number | null {
 }
 
 /** Asks the daemon, only if it already runs (a hook never starts it); null on any failure or after 1.5 s. */
-async function askDaemon (params: { event: string, pids: number[], cwd: string, claudeSessionId: string | null }): Promise<HookAnswer | null> {
+async function askDaemon (params: Params<'hook'>): Promise<HookAnswer | null> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => { debug(new Error('the daemon did not answer within 1.5 s')); resolve(null) }, DAEMON_TIMEOUT_MS)
@@ -135,7 +135,7 @@ async function askDaemon (params: { event: string, pids: number[], cwd: string, 
     const client = await connectDaemon()
     if (client === null) return null
     try {
-      const answer = await client.request<HookAnswer>('hook', params)
+      const answer = await client.request('hook', params)
       return answer !== null && typeof answer === 'object' ? answer : null
     } finally {
       client.close()

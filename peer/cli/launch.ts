@@ -61,10 +61,10 @@ export async function runLaunch (opts: LaunchOptions, claudeArgs: string[]): Pro
     let joined: string | undefined
     if (opts.join !== undefined) {
       if (opts.quiet !== true) process.stderr.write('Joining the mesh (this waits for its relay and a member online)...\n')
-      joined = (await client.request<MeshInfo>('join', { link: opts.join.trim() })).name
+      joined = (await client.request('join', { link: opts.join.trim() })).name
       if (opts.quiet !== true) process.stderr.write(`Joined mesh ${joined}.\n`)
     }
-    const meshes = (await client.request<MeshInfo[]>('list')).map((m) => m.name)
+    const meshes = (await client.request('list')).map((m) => m.name)
     let create = false
     if (meshFlag !== undefined) {
       if (meshes.includes(meshFlag)) mesh = meshFlag

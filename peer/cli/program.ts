@@ -62,7 +62,7 @@ Examples:
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nWithout --relay, the relay runs embedded in this daemon on loopback: a local mesh for this machine.')
     .action(async (name: string, opts: { relay?: string, relayListen?: string, json?: boolean }) => {
-      const mesh = await call<MeshSummary>('create', { name, relay: opts.relay ?? null, relayListen: opts.relayListen ?? null })
+      const mesh = await call('create', { name, relay: opts.relay ?? null, relayListen: opts.relayListen ?? null })
       if (opts.json === true) return printJson(mesh)
       print(`Created mesh ${mesh.name} (${mesh.relay.embedded ? 'embedded relay' : 'relay'} ${mesh.relay.addresses.join(', ')}).`)
       print('Invite teammates with: claudemesh invite')
@@ -77,7 +77,7 @@ Examples:
     .option('--json', 'print id, link, expiry and uses as JSON')
     .addHelpText('after', '\nThe link is a secret: anyone holding it can join until it is used up, expires or is revoked.')
     .action(async (opts: { mesh?: string, uses: number, expires: number, role: string, json?: boolean }) => {
-      const res = await call<{ id: string, link: string, expires: number, uses: number, role: string, mesh: string }>('invite.create', { mesh: opts.mesh ?? null, uses: opts.uses, expiresMs: opts.expires, role: opts.role })
+      const res = await call('invite.create', { mesh: opts.mesh ?? null, uses: opts.uses, expiresMs: opts.expires, role: opts.role as 'member' | 'admin' })
       if (opts.json === true) return printJson(res)
       print(res.link)
       process.stderr.write(`invite ${res.id.slice(0, 12)} for ${res.mesh}: ${res.uses} use${res.uses === 1 ? '' : 's'}, role ${res.role}, expires ${new Date(res.expires).toISOString()}\n`)
@@ -90,7 +90,7 @@ Examples:
     .action(async (_opts: { mesh?: string, json?: boolean }, cmd: Command) => {
       // `invite` has --mesh and --json of its own: commander hands them to it, so read both levels
       const opts = cmd.optsWithGlobals<{ mesh?: string, json?: boolean }>()
-      const list = await call<Array<{ id: string, role: string, uses: number, used: number, expires: number, state: string }>>('invite.list', { mesh: opts.mesh ?? null })
+      const list = await call('invite.list', { mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(list)
       if (list.length === 0) return print('No invites yet. Create one with: claudemesh invite')
       for (const i of list) print(`${i.id.slice(0, 12)}  ${i.state.padEnd(8)} ${i.used}/${i.uses} used  ${i.role.padEnd(7)} expires ${new Date(i.expires).toISOString()}`)
@@ -103,7 +103,7 @@ Examples:
     .option('--json', 'print as JSON')
     .action(async (id: string, _opts: { mesh?: string, json?: boolean }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ mesh?: string, json?: boolean }>()
-      const res = await call<{ id: string, state: string }>('invite.revoke', { mesh: opts.mesh ?? null, id })
+      const res = await call('invite.revoke', { mesh: opts.mesh ?? null, id })
       if (opts.json === true) return printJson(res)
       print(`Revoked invite ${res.id.slice(0, 12)}.`)
     })
@@ -115,7 +115,7 @@ Examples:
     .option('--json', 'print the mesh and its members as JSON')
     .addHelpText('after', '\nJoining needs the relay and at least one member of the mesh online (to admit you). If none is, join\ntimes out and leaves nothing behind; run the same command again later: the link stays yours.')
     .action(async (link: string, opts: { timeout: number, json?: boolean }) => {
-      const mesh = await call<MeshSummary>('join', { link, timeoutMs: opts.timeout })
+      const mesh = await call('join', { link, timeoutMs: opts.timeout })
       if (opts.json === true) return printJson(mesh)
       print(`Joined mesh ${mesh.name}.`)
       printMesh(mesh)
@@ -125,7 +125,7 @@ Examples:
     .description('List joined meshes with their members and how many are online.')
     .option('--json', 'print each mesh with its members as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const meshes = await call<MeshSummary[]>('list')
+      const meshes = await call('list')
       if (opts.json === true) return printJson(meshes)
       if (meshes.length === 0) return print('No mesh joined yet. Create one with `claudemesh create <name>` or join with `claudemesh join <link>`.')
       meshes.forEach((m, i) => { if (i > 0) print(''); printMesh(m) })
@@ -136,7 +136,7 @@ Examples:
     .argument('<mesh>', 'mesh name')
     .option('--force', 'leave even if you own it')
     .action(async (mesh: string, opts: { force?: boolean }) => {
-      const res = await call<{ left: string }>('leave', { mesh, force: opts.force === true })
+      const res = await call('leave', { mesh, force: opts.force === true })
       print(`Left mesh ${res.left}.`)
     })
 
@@ -146,7 +146,7 @@ Examples:
     .option('--mesh <name>', 'which mesh')
     .option('--json', 'print as JSON')
     .action(async (member: string, opts: { mesh?: string, json?: boolean }) => {
-      const res = await call<{ mesh: string, removed: MeshMember, relayUpdated: boolean }>('kick', { mesh: opts.mesh ?? null, member })
+      const res = await call('kick', { mesh: opts.mesh ?? null, member })
       if (opts.json === true) return printJson(res)
       print(`Removed ${res.removed.label} (${res.removed.writerKey.slice(0, 12)}) from ${res.mesh}.`)
       if (!res.relayUpdated) print('The relay could not be reached; it will be told as soon as this daemon reconnects to it. Every member\'s daemon already refuses the removed member.')
@@ -162,7 +162,7 @@ Examples:
         if (opts.json === true) return printJson({ running: false })
         return print('Daemon: not running (it starts on demand; or run `claudemesh daemon start`).')
       }
-      const s = await client.request<{ pid: number, uptimeMs: number, swarmKey: string, ownerKey: string, meshes: Array<{ name: string, relay: { addresses: string[], connected: boolean }, peers: string[], members: number }> }>('status')
+      const s = await client.request('status')
       client.close()
       if (opts.json === true) return printJson({ running: true, ...s })
       print(`Daemon: running, pid ${s.pid}, up ${ago(s.uptimeMs)}, key ${s.swarmKey.slice(0, 12)}`)
@@ -202,7 +202,7 @@ Examples:
       process.exitCode = 3
       return print('Daemon: not running.')
     }
-    const s = await client.request<{ pid: number, socket: string, meshes: Array<{ name: string }> }>('status')
+    const s = await client.request('status')
     client.close()
     if (opts.json === true) return printJson({ running: true, pid: s.pid, socket: s.socket, meshes: s.meshes.map((m) => m.name) })
     print(`Daemon: running, pid ${s.pid}, socket ${s.socket}, meshes: ${s.meshes.map((m) => m.name).join(', ') || 'none'}`)
@@ -231,7 +231,7 @@ Examples:
   const state = program.command('state').description('Read and write the mesh\'s shared state (the same entries sessions see with get_state/set_state).')
   state.command('get').description('Print one entry.').argument('<key>').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
     .action(async (key: string, opts: { mesh?: string, json?: boolean }) => {
-      const res = await call<{ key: string, entry: StateRow | null }>('state.get', { key, mesh: opts.mesh ?? null })
+      const res = await call('state.get', { key, mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(res.entry)
       if (res.entry === null) {
         process.exitCode = 1
@@ -250,13 +250,13 @@ Examples:
           throw new InvalidArgumentError(`value: must be JSON (quote text as '"${raw}"', or pass --string).`)
         }
       }
-      const entry = await call<StateRow>('state.set', { key, value, mesh: opts.mesh ?? null })
+      const entry = await call('state.set', { key, value, mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(entry)
       print(`Set ${entry.key} = ${JSON.stringify(entry.value)}`)
     })
   state.command('list').description('List entries, optionally under a key prefix.').argument('[prefix]').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
     .action(async (prefix: string | undefined, opts: { mesh?: string, json?: boolean }) => {
-      const entries = await call<StateRow[]>('state.list', { prefix: prefix ?? null, mesh: opts.mesh ?? null })
+      const entries = await call('state.list', { prefix: prefix ?? null, mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(entries)
       if (entries.length === 0) return print('No state entries.')
       for (const e of entries) print(`${e.key} = ${JSON.stringify(e.value)}  (${e.by.session ?? 'cli'} on ${e.by.member}, ${new Date(e.at).toISOString()})`)
@@ -270,13 +270,13 @@ Examples:
   const memory = program.command('memory').description('The mesh\'s shared memory (the same entries sessions use with remember/recall).')
   memory.command('remember').description('Store an entry; prints its id.').argument('<content>').option('--tag <tag...>', 'tags (up to 20)').option('--mesh <name>', 'which mesh').option('--json', 'print the entry as JSON')
     .action(async (content: string, opts: { tag?: string[], mesh?: string, json?: boolean }) => {
-      const entry = await call<{ id: string }>('memory.remember', { content, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
+      const entry = await call('memory.remember', { content, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(entry)
       print(entry.id)
     })
   memory.command('recall').description('Search entries, best first (fuzzy and prefix).').argument('<query>').option('--limit <n>', 'how many', positiveInt('--limit', 100), 10).option('--tag <tag...>', 'only entries with these tags').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
     .action(async (query: string, opts: { limit: number, tag?: string[], mesh?: string, json?: boolean }) => {
-      const hits = await call<Array<{ id: string, content: string, score: number, tags: string[] }>>('memory.recall', { query, limit: opts.limit, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
+      const hits = await call('memory.recall', { query, limit: opts.limit, tags: opts.tag ?? [], mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(hits)
       if (hits.length === 0) return print('Nothing found.')
       for (const h of hits) print(`${h.id}  ${h.score}  ${h.content.split('\n')[0].slice(0, 100)}${h.tags.length > 0 ? `  [${h.tags.join(', ')}]` : ''}`)
@@ -288,13 +288,36 @@ Examples:
     })
   memory.command('list').description('List every entry, oldest first.').option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
     .action(async (opts: { mesh?: string, json?: boolean }) => {
-      const entries = await call<Array<{ id: string, content: string, tags: string[] }>>('memory.list', { mesh: opts.mesh ?? null })
+      const entries = await call('memory.list', { mesh: opts.mesh ?? null })
       if (opts.json === true) return printJson(entries)
       if (entries.length === 0) return print('No memory entries.')
       for (const e of entries) print(`${e.id}  ${e.content.split('\n')[0].slice(0, 100)}${e.tags.length > 0 ? `  [${e.tags.join(', ')}]` : ''}`)
     })
 
   addFileCommands(program)
+
+  program.command('dashboard')
+    .description('Open the dashboard in your browser: who is online and doing what, shared state, memory, files, and (opt-in) a log of messages, live.')
+    .option('--url', 'print the URL (it carries the daemon\'s secret token) and exit')
+    .option('--message-log <on|off>', 'turn the dashboard\'s message log on or off (off deletes what it kept)')
+    .option('--retention <days>', 'how many days the message log keeps messages (default 7)', positiveInt('--retention', 365))
+    .option('--json', 'print the URL and the message log settings as JSON')
+    .addHelpText('after', '\nThe dashboard is served by the daemon on 127.0.0.1 only, on a free port (or settings.json "dashboard": {"port": N}).\nIts URL holds a secret token: requests without it, or from another web page, are refused.\nWith no desktop to open a browser on (SSH), it prints the URL to open where you can reach 127.0.0.1 (an SSH tunnel).')
+    .action(async (opts: { url?: boolean, messageLog?: string, retention?: number, json?: boolean }) => {
+      if (opts.messageLog !== undefined && opts.messageLog !== 'on' && opts.messageLog !== 'off') throw new InvalidArgumentError('--message-log: must be on or off.')
+      const { url } = await call('dashboard.url')
+      const settings = opts.messageLog !== undefined || opts.retention !== undefined
+        ? await call('messages.configure', { ...(opts.messageLog !== undefined ? { enabled: opts.messageLog === 'on' } : {}), ...(opts.retention !== undefined ? { retentionDays: opts.retention } : {}) })
+        : null
+      if (opts.json === true) return printJson({ url, ...(settings !== null ? { messageLog: settings } : {}) })
+      if (settings !== null) print(`Message log: ${settings.enabled ? `on, kept ${settings.retentionDays} day${settings.retentionDays === 1 ? '' : 's'} on this machine` : 'off (nothing is kept)'}.`)
+      if (opts.url === true) return print(url)
+      if (settings !== null) return
+      const { openBrowser } = await import('./open-browser.js')
+      if (await openBrowser(url)) return print(`Opened the dashboard in your browser: ${url}`)
+      print('No browser can be opened here; open this URL (keep it secret, it carries the dashboard\'s token):')
+      print(url)
+    })
 
   addSessionCommands(program)
 

@@ -46,10 +46,17 @@ export class BulkLinks extends EventEmitter {
   readonly streams = new Set<SecretStream>()
   /** how many swarm connections replicate over TCP right now */
   tcpLinks = 0
+  /** remote key -> its live TCP links */
+  private readonly linkedKeys = new Map<string, number>()
 
   constructor (opts: BulkOptions) {
     super()
     this.opts = opts
+  }
+
+  /** Whether this member's replication runs over a TCP link now. */
+  linked (remoteKey: string): boolean {
+    return this.linkedKeys.has(remoteKey)
   }
 
   async ready (): Promise<void> {
@@ -88,11 +95,15 @@ export class BulkLinks extends EventEmitter {
       if (this.waiting.get(remoteKey)?.conn === conn) this.waiting.delete(remoteKey)
       this.streams.add(stream)
       this.tcpLinks++
+      this.linkedKeys.set(remoteKey, (this.linkedKeys.get(remoteKey) ?? 0) + 1)
       this.emit('link', remoteKey, 'tcp')
       stream.on('error', noop)
       stream.on('close', () => {
         this.streams.delete(stream)
         this.tcpLinks--
+        const left = (this.linkedKeys.get(remoteKey) ?? 1) - 1
+        if (left > 0) this.linkedKeys.set(remoteKey, left)
+        else this.linkedKeys.delete(remoteKey)
         // the link is gone but the swarm connection is not: both sides see this and fall back to it
         if (isClosed(conn)) return
         this.opts.replicate(conn, remoteKey)

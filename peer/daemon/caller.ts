@@ -11,8 +11,8 @@ export interface Bound { session: LocalSession, sessions: MeshSessions }
 
 export interface Caller { mesh: Mesh, by: Author, session: LocalSession | null, sessions: MeshSessions }
 
-export function caller (daemon: Daemon, conn: IpcConnection, meshName: string | null | undefined): Caller {
-  const entry = daemon.sessionBindings.get(conn)
+export function caller (daemon: Daemon, conn: IpcConnection | null, meshName: string | null | undefined): Caller {
+  const entry = conn === null ? undefined : daemon.sessionBindings.get(conn)
   if (entry !== undefined) {
     if (meshName !== undefined && meshName !== null && meshName !== entry.sessions.mesh.name) throw MeshError.BAD_INPUT('mesh', `this session is in mesh ${entry.sessions.mesh.name}`)
     return { mesh: entry.sessions.mesh, by: { session: entry.session.info.name, sessionId: entry.session.info.id, member: daemon.label }, session: entry.session, sessions: entry.sessions }

@@ -21,6 +21,9 @@ import { syncRemovals } from './membership.js'
 import { MeshError } from '../../protocol/errors.js'
 import { fromHex, toHex, type KeyPair } from '../../protocol/crypto.js'
 import type { Relay } from '../../relay/relay.js'
+import { MessageLog, type MessageLogSettings, type LoggedMessage } from './message-log.js'
+import type { MessageFrame, SessionInfo } from '../../protocol/session-wire.js'
+import type { Dashboard } from '../dashboard/dashboard.js'
 import type { NoiseSocket } from 'hyperdht'
 
 export interface DaemonSettings {
@@ -28,6 +31,10 @@ export interface DaemonSettings {
   label?: string
   /** largest file this daemon shares, in bytes (default 1 GiB) */
   maxFileBytes?: number
+  /** the dashboard on 127.0.0.1: on by default, on a free port unless one is set */
+  dashboard?: { enabled?: boolean, port?: number }
+  /** the dashboard's log of messages (off by default) */
+  messageLog?: Partial<MessageLogSettings>
 }
 
 export interface DaemonOptions {
@@ -42,6 +49,8 @@ export interface DaemonOptions {
   tcpLinks?: boolean
   /** fetch large files straight from a member that holds them (default true; CLAUDEMESH_DIRECT_FILES=0: they replicate) */
   directFiles?: boolean
+  /** the dashboard's port, over settings.json (CLAUDEMESH_DASHBOARD_PORT; 0: a free one) */
+  dashboardPort?: number
 }
 
 export { VERSION } from '../cli/version.js'
@@ -67,6 +76,9 @@ export class Daemon extends EventEmitter {
   readonly maxFileBytes: number
   private readonly tcpLinks: boolean
   private readonly directFiles: boolean
+  private readonly dashboardPort: number | undefined
+  readonly messageLog: MessageLog
+  dashboard: Dashboard | null = null
 
   constructor (opts: DaemonOptions = {}) {
     super()
@@ -78,6 +90,8 @@ export class Daemon extends EventEmitter {
     this.clock = new DaemonClock(opts.adjustableClock === true)
     this.tcpLinks = opts.tcpLinks !== false
     this.directFiles = opts.directFiles !== false
+    this.dashboardPort = opts.dashboardPort
+    this.messageLog = new MessageLog(path.join(this.paths.root, 'message-log.jsonl'), this.settings.messageLog, () => this.clock.now())
     this.store = new Corestore(this.paths.store)
   }
 
@@ -98,6 +112,19 @@ export class Daemon extends EventEmitter {
     registerFileHandlers(this)
     await this.ipc.listen(this.paths.socket)
     fs.writeFileSync(this.paths.pid, String(process.pid) + '\n', { mode: 0o600 })
+    if (this.settings.dashboard?.enabled !== false) await this.startDashboard()
+  }
+
+  /** The dashboard: a daemon whose port is taken still runs, without it (and says so in its log). */
+  private async startDashboard (): Promise<void> {
+    const { startDashboard } = await import('../dashboard/dashboard.js')
+    const port = this.dashboardPort ?? this.settings.dashboard?.port ?? 0
+    try {
+      this.dashboard = await startDashboard(this, port)
+      this.log(`dashboard on ${this.dashboard.origin}`)
+    } catch (err) {
+      this.log(`the dashboard could not listen on 127.0.0.1:${port}: ${(err as Error).message}`)
+    }
   }
 
   get swarmKey (): string {
@@ -167,9 +194,12 @@ export class Daemon extends EventEmitter {
     const sessions = new MeshSessions(mesh, path.join(this.paths.root, 'messages'), { swarmKey: this.swarmKey }, keys, () => this.clock.now())
     sessions.on('malformed', (key: string) => this.log(`closed the session channel of ${key.slice(0, 8)}: malformed frame`))
     sessions.on('refused', (key: string) => this.log(`refused a session or message from ${key.slice(0, 8)}: it is not that member's`))
+    sessions.on('sent', (e: SentEvent) => this.messageLog.add(logEntry(sessions, 'sent', e.frame, e.from, e.to, e.replyTo)))
+    sessions.on('received', (e: ReceivedEvent) => this.messageLog.add(logEntry(sessions, 'received', e.frame, e.session, [e.session.name], null)))
     this.sessions.set(mesh.keyHex, sessions)
     await network.addMesh(mesh)
     if (this.directFiles) mesh.files.direct = network.files.fetcher(mesh)
+    this.emit('meshes')
     return mesh
   }
 
@@ -194,6 +224,7 @@ export class Daemon extends EventEmitter {
     await network.removeMesh(mesh)
     await mesh.close()
     await this.dropNetworkIfUnused(network)
+    this.emit('meshes')
   }
 
   saveMeshes (): void {
@@ -238,7 +269,9 @@ export class Daemon extends EventEmitter {
       const t0 = Date.now()
       // a stop on purpose ends the sessions; a daemon that died without this is started again by them
       for (const conn of this.ipc.connections) conn.send({ event: 'stopping', data: {} })
+      await this.dashboard?.close().catch(noop)
       await this.ipc.close().catch(noop)
+      await this.messageLog.close().catch(noop)
       for (const sessions of this.sessions.values()) await sessions.close().catch(noop)
       for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
       for (const network of this.networks.values()) await network.close().catch(noop)
@@ -249,6 +282,28 @@ export class Daemon extends EventEmitter {
       try { fs.unlinkSync(this.paths.pid) } catch {}
     })()
     return this.closing
+  }
+}
+
+interface SentEvent { frame: MessageFrame, from: SessionInfo, to: string[], replyTo: string | null }
+interface ReceivedEvent { frame: MessageFrame, session: SessionInfo }
+
+function logEntry (sessions: MeshSessions, direction: 'sent' | 'received', frame: MessageFrame, session: SessionInfo, to: string[], replyTo: string | null): LoggedMessage {
+  const d = sessions.delivered(frame)
+  return {
+    id: frame.id,
+    mesh: sessions.mesh.name,
+    direction,
+    session: { id: session.id, name: session.name },
+    from: { id: d.from.id, name: d.from.name, member: d.from.label },
+    to,
+    priority: frame.priority,
+    group: frame.group,
+    content: frame.content,
+    files: d.files,
+    replyTo,
+    thread: null,
+    at: frame.at
   }
 }
 

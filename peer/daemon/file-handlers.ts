@@ -1,51 +1,23 @@
 // IPC methods for files: share, get, list, status, delete. A session sees the
 // mesh's shared files plus the attachments sent to it or by it; the CLI (this machine's user) sees
 // the attachments this daemon sent or received.
-import { z } from 'zod'
 import type { Daemon } from './daemon.js'
 import type { IpcConnection } from './ipc.js'
 import { caller, type Caller } from './caller.js'
-import type { FileEntry, FileAccess } from '../mesh/apply.js'
+import type { FileEntry } from '../mesh/apply.js'
+import type { FileStatus } from './contract.js'
 import { notForYou, type Progress } from '../mesh/files.js'
-import { fileId, fileName, fileTags } from '../../protocol/ops.js'
-import { parse } from '../../protocol/schema.js'
-import { LIMITS } from '../../protocol/limits.js'
-
-const meshOpt = z.string().max(LIMITS.meshName).optional().nullable()
-const absolutePath = z.string().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters').refine((p) => p.startsWith('/'), 'must be an absolute path')
-const progressToken = z.string().min(1).max(64).optional().nullable()
-
-const ShareParams = z.object({ path: absolutePath, name: fileName.optional().nullable(), tags: fileTags.optional().nullable(), mesh: meshOpt, progress: progressToken })
-const GetParams = z.object({
-  id: fileId,
-  saveTo: absolutePath,
-  overwrite: z.boolean().default(false),
-  timeoutSeconds: z.number().int().min(1, 'must be at least 1').max(86_400, 'must be at most 86400').default(60),
-  mesh: meshOpt,
-  progress: progressToken
-})
-const ListParams = z.object({
-  query: z.string().max(256, 'must be at most 256 characters').optional().nullable(),
-  from: z.string().max(200, 'must be at most 200 characters').optional().nullable(),
-  tags: fileTags.optional().nullable(),
-  mesh: meshOpt
-})
-const IdParams = z.object({ id: fileId, mesh: meshOpt })
-
-export interface FileStatus { file: FileEntry, accesses: FileAccess[] }
 
 export function registerFileHandlers (daemon: Daemon): void {
   const ipc = daemon.ipc
 
-  ipc.handle('files.share', async (params, conn) => {
-    const p = parse(ShareParams, params, 'share_file')
+  ipc.handle('files.share', async (p, conn) => {
     const c = caller(daemon, conn, p.mesh)
     const { entry } = await c.mesh.files.share(p.path, { name: p.name ?? null, tags: p.tags ?? [], by: c.by, onprogress: progress(conn, p.progress) })
     return entry
   })
 
-  ipc.handle('files.get', async (params, conn) => {
-    const p = parse(GetParams, params, 'get_file')
+  ipc.handle('files.get', async (p, conn) => {
     const c = caller(daemon, conn, p.mesh)
     if (c.sessions.keys.holds(p.id)) await c.mesh.files.arrival(p.id, p.timeoutSeconds * 1000)
     const entry = await c.mesh.files.usable(p.id)
@@ -55,8 +27,7 @@ export function registerFileHandlers (daemon: Daemon): void {
     return { ...fetched, name: entry.name, size: entry.size, mime: entry.mime }
   })
 
-  ipc.handle('files.list', async (params, conn) => {
-    const p = parse(ListParams, params, 'list_files')
+  ipc.handle('files.list', async (p, conn) => {
     const c = caller(daemon, conn, p.mesh)
     const query = (p.query ?? '').trim().toLowerCase()
     const from = (p.from ?? '').trim()
@@ -68,21 +39,28 @@ export function registerFileHandlers (daemon: Daemon): void {
       tags.every((t) => e.tags.includes(t)))
   })
 
-  ipc.handle('files.status', async (params, conn): Promise<FileStatus> => {
-    const p = parse(IdParams, params, 'file_status')
+  ipc.handle('files.overview', async (p, conn) => {
+    const c = caller(daemon, conn, p.mesh)
+    const out = []
+    for (const entry of await c.mesh.files.list()) {
+      if (visible(c, entry)) out.push({ ...entry, accesses: await c.mesh.files.accesses(entry.id) })
+    }
+    return out
+  })
+
+  ipc.handle('files.status', async (p, conn) => {
     const c = caller(daemon, conn, p.mesh)
     const entry = await c.mesh.files.usable(p.id)
     if (!visible(c, entry)) throw notForYou(entry)
     return { file: entry, accesses: await c.mesh.files.accesses(p.id) }
   })
 
-  ipc.handle('files.delete', async (params, conn) => {
-    const p = parse(IdParams, params, 'delete_file')
+  ipc.handle('files.delete', async (p, conn) => {
     const c = caller(daemon, conn, p.mesh)
     const entry = await c.mesh.files.usable(p.id)
     if (!visible(c, entry)) throw notForYou(entry)
     await c.mesh.files.delete(p.id, c.by)
-    return { id: p.id, name: entry.name, deleted: true }
+    return { id: p.id, name: entry.name, deleted: true as const }
   })
 }
 
@@ -94,8 +72,8 @@ function visible (c: Caller, entry: FileEntry): boolean {
 }
 
 /** Progress pushed to the caller's connection, at most every 200 ms and once at the end. */
-function progress (conn: IpcConnection, token: string | null | undefined): Progress | undefined {
-  if (token === undefined || token === null) return undefined
+function progress (conn: IpcConnection | null, token: string | null | undefined): Progress | undefined {
+  if (conn === null || token === undefined || token === null) return undefined
   let last = 0
   return (bytes, total) => {
     const now = Date.now()

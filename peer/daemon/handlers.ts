@@ -1,58 +1,12 @@
 // IPC methods of the daemon: validate, call one function of the domain, shape the answer.
 import type { EventEmitter } from 'node:events'
-import { z } from 'zod'
 import type { Daemon } from './daemon.js'
 import { VERSION } from './daemon.js'
 import type { Mesh } from '../mesh/mesh.js'
-import { createMesh, createInvite, listInvites, revokeInvite, joinMesh, kickMember, leaveMesh, parseRelaySpec, ADMIT_TIMEOUT_MS } from './membership.js'
-import { parse, nameSchema } from '../../protocol/schema.js'
+import { createMesh, createInvite, listInvites, revokeInvite, joinMesh, kickMember, leaveMesh, parseRelaySpec } from './membership.js'
 import { parseHostPort } from '../../protocol/invite.js'
-import { LIMITS, DEFAULT_INVITE_EXPIRY_MS } from '../../protocol/limits.js'
 import { MeshError } from '../../protocol/errors.js'
-
-const meshName = z.string().max(LIMITS.meshName).optional().nullable()
-
-const CreateParams = z.object({
-  name: nameSchema(LIMITS.meshName),
-  relay: z.string().max(256).optional().nullable(),
-  relayListen: z.string().max(256).optional().nullable()
-})
-const InviteParams = z.object({
-  mesh: meshName,
-  uses: z.number().int().min(1, 'must be at least 1').max(LIMITS.inviteUses, `must be at most ${LIMITS.inviteUses}`).default(1),
-  expiresMs: z.number().int().min(1000, 'must be at least 1s').max(LIMITS.inviteMaxExpiryMs, 'must be at most 365d').default(DEFAULT_INVITE_EXPIRY_MS),
-  role: z.enum(['member', 'admin']).default('member')
-})
-const MeshParams = z.object({ mesh: meshName })
-const RevokeParams = z.object({ mesh: meshName, id: z.string().min(4, 'must be at least 4 characters of the invite id').max(64).regex(/^[0-9a-fA-F]+$/, 'must be hex') })
-const JoinParams = z.object({
-  link: z.string().min(1, 'must not be empty').max(4096, 'is too long to be an invite link'),
-  timeoutMs: z.number().int().min(1000, 'must be at least 1s').max(3_600_000, 'must be at most 1h').default(ADMIT_TIMEOUT_MS)
-})
-const KickParams = z.object({ mesh: meshName, member: z.string().min(1, 'must not be empty').max(128) })
-const WaitParams = z.object({
-  mesh: meshName,
-  members: z.number().int().min(0).optional(),
-  connected: z.number().int().min(0).optional(),
-  refused: z.number().int().min(0).optional(),
-  refusedLinks: z.number().int().min(0).optional(),
-  relay: z.boolean().optional(),
-  sessions: z.number().int().min(0).optional(),
-  malformed: z.number().int().min(0).optional(),
-  refusedSessions: z.number().int().min(0).optional(),
-  refusedMessages: z.number().int().min(0).optional(),
-  refusedCores: z.number().int().min(0).optional(),
-  state: z.number().int().min(0).optional(),
-  memory: z.number().int().min(0).optional(),
-  files: z.number().int().min(0).optional(),
-  accesses: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), count: z.number().int().min(0) }).optional(),
-  delivered: z.string().regex(/^[0-9a-f]{32}$/).optional(),
-  status: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), is: z.string() }).optional(),
-  peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional(), receives: z.string().optional() }).optional(),
-  timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
-})
-const ClockParams = z.object({ ms: z.number().int().min(0, 'must not be negative').max(365 * 24 * 3600 * 1000, 'must be at most a year') })
-const LeaveParams = z.object({ mesh: z.string().min(1, 'must name the mesh to leave').max(LIMITS.meshName), force: z.boolean().default(false) })
+import type { MeshStatus, MeshSummary, MeshOverview, Connection } from './contract.js'
 
 export function registerHandlers (daemon: Daemon): void {
   const ipc = daemon.ipc
@@ -70,8 +24,7 @@ export function registerHandlers (daemon: Daemon): void {
     meshes: [...daemon.meshes.values()].map((m) => meshStatus(daemon, m))
   }))
 
-  ipc.handle('create', async (params) => {
-    const p = parse(CreateParams, params, 'create')
+  ipc.handle('create', async (p) => {
     const relay = p.relay === undefined || p.relay === null ? null : parseRelaySpec(p.relay)
     let listen: { host: string, port: number } | null = null
     if (p.relayListen !== undefined && p.relayListen !== null) {
@@ -84,45 +37,38 @@ export function registerHandlers (daemon: Daemon): void {
     return meshSummary(daemon, mesh)
   })
 
-  ipc.handle('invite.create', async (params) => {
-    const p = parse(InviteParams, params, 'invite')
+  ipc.handle('invite.create', async (p) => {
     return await createInvite(daemon, daemon.resolveMesh(p.mesh), p)
   })
 
-  ipc.handle('invite.list', async (params) => {
-    const p = parse(MeshParams, params, 'invite list')
+  ipc.handle('invite.list', async (p) => {
     return await listInvites(daemon, daemon.resolveMesh(p.mesh))
   })
 
-  ipc.handle('invite.revoke', async (params) => {
-    const p = parse(RevokeParams, params, 'invite revoke')
+  ipc.handle('invite.revoke', async (p) => {
     return await revokeInvite(daemon, daemon.resolveMesh(p.mesh), p.id)
   })
 
-  ipc.handle('join', async (params) => {
-    const p = parse(JoinParams, params, 'join')
+  ipc.handle('join', async (p) => {
     const mesh = await joinMesh(daemon, p.link, p.timeoutMs)
     return meshSummary(daemon, mesh)
   })
 
   ipc.handle('list', async () => [...daemon.meshes.values()].map((m) => meshSummary(daemon, m)))
 
-  ipc.handle('leave', async (params) => {
-    const p = parse(LeaveParams, params, 'leave')
+  ipc.handle('leave', async (p) => {
     const mesh = daemon.resolveMesh(p.mesh)
     await leaveMesh(daemon, mesh, p.force)
     return { left: mesh.name }
   })
 
-  ipc.handle('kick', async (params) => {
-    const p = parse(KickParams, params, 'kick')
+  ipc.handle('kick', async (p) => {
     const mesh = daemon.resolveMesh(p.mesh)
     const { member, relay } = await kickMember(daemon, mesh, p.member)
     return { mesh: mesh.name, removed: member, relayUpdated: relay }
   })
 
-  ipc.handle('relay.ping', async (params) => {
-    const p = parse(MeshParams, params, 'relay ping')
+  ipc.handle('relay.ping', async (p) => {
     const mesh = daemon.resolveMesh(p.mesh)
     const started = Date.now()
     const res = await daemon.networkOf(mesh).relay.request<{ now: number }>('ping', {}, 2000)
@@ -130,8 +76,33 @@ export function registerHandlers (daemon: Daemon): void {
     return { mesh: mesh.name, rttMs: rtt, skewMs: res.now - (started + rtt / 2) }
   })
 
-  ipc.handle('wait', async (params) => {
-    const p = parse(WaitParams, params, 'wait')
+  ipc.handle('mesh.overview', async (p) => {
+    const meshes = p.mesh === undefined || p.mesh === null ? [...daemon.meshes.values()] : [daemon.resolveMesh(p.mesh)]
+    return meshes.map((m) => overview(daemon, m))
+  })
+
+  ipc.handle('dashboard.url', async () => {
+    if (daemon.dashboard === null) throw MeshError.BAD_INPUT('dashboard', `is turned off in ${daemon.paths.settings} ("dashboard": {"enabled": false})`)
+    return { url: daemon.dashboard.url, port: daemon.dashboard.port }
+  })
+
+  ipc.handle('messages.log', async (p) => {
+    if (p.mesh !== undefined && p.mesh !== null) daemon.resolveMesh(p.mesh)
+    return { settings: daemon.messageLog.settings, messages: daemon.messageLog.list(p) }
+  })
+
+  ipc.handle('messages.configure', async (p) => {
+    const settings = await daemon.messageLog.configure({
+      ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
+      ...(p.retentionDays !== undefined ? { retentionDays: p.retentionDays } : {})
+    })
+    daemon.settings.messageLog = settings
+    daemon.saveSettings()
+    daemon.log(`message log ${settings.enabled ? `on, kept ${settings.retentionDays} days` : 'off (what it kept is deleted)'}`)
+    return settings
+  })
+
+  ipc.handle('wait', async (p) => {
     const mesh = daemon.resolveMesh(p.mesh)
     const network = daemon.networkOf(mesh)
     const holds = (): boolean =>
@@ -149,6 +120,7 @@ export function registerHandlers (daemon: Daemon): void {
       (p.refusedSessions === undefined || daemon.sessionsOf(mesh).roster.refused >= p.refusedSessions) &&
       (p.refusedMessages === undefined || daemon.sessionsOf(mesh).counters.refusedMessages >= p.refusedMessages) &&
       (p.refusedCores === undefined || network.replication.refused >= p.refusedCores) &&
+      (p.logged === undefined || daemon.messageLog.size >= p.logged) &&
       (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered' || r.status === 'read') === true) &&
       (p.status === undefined || daemon.sessionsOf(mesh).status(p.status.id)?.recipients.every((r) => r.status === p.status?.is) === true) &&
       (p.peer === undefined || daemon.sessionsOf(mesh).sessions().some((s) => s.name === p.peer?.name &&
@@ -163,7 +135,8 @@ export function registerHandlers (daemon: Daemon): void {
         [mesh.files, ['files']],
         [network, ['peers', 'refused', 'roster', 'refused-core']],
         [network.relay, ['open', 'close']],
-        [daemon.sessionsOf(mesh), ['roster', 'malformed', 'status', 'refused']]
+        [daemon.sessionsOf(mesh), ['roster', 'malformed', 'status', 'refused']],
+        [daemon.messageLog, ['logged']]
       ]
       await new Promise<void>((resolve, reject) => {
         const check = (): void => { if (holds()) { cleanup(); resolve() } }
@@ -178,9 +151,8 @@ export function registerHandlers (daemon: Daemon): void {
     return meshSummary(daemon, mesh)
   })
 
-  ipc.handle('clock.advance', async (params) => {
+  ipc.handle('clock.advance', async (p) => {
     if (!daemon.clock.adjustable) throw MeshError.BAD_INPUT('method', 'clock.advance is only for tests (start the daemon with CLAUDEMESH_TEST_CLOCK=1)')
-    const p = parse(ClockParams, params, 'clock')
     const now = daemon.clock.advance(p.ms)
     for (const mesh of daemon.meshes.values()) await mesh.files.onupdate()
     for (const sessions of daemon.allSessions()) sessions.tick() // presence, the offline queue and attachment keys expire on the moved clock
@@ -189,11 +161,11 @@ export function registerHandlers (daemon: Daemon): void {
 
   ipc.handle('stop', async (_params, conn) => {
     setImmediate(() => { daemon.emit('stop-requested', conn) })
-    return { stopping: true, pid: process.pid }
+    return { stopping: true as const, pid: process.pid }
   })
 }
 
-function meshStatus (daemon: Daemon, mesh: Mesh): object {
+function meshStatus (daemon: Daemon, mesh: Mesh): MeshStatus {
   const network = daemon.networkOf(mesh)
   return {
     name: mesh.name,
@@ -220,7 +192,7 @@ function meshStatus (daemon: Daemon, mesh: Mesh): object {
   }
 }
 
-export function meshSummary (daemon: Daemon, mesh: Mesh): object {
+export function meshSummary (daemon: Daemon, mesh: Mesh): MeshSummary {
   const network = daemon.networkOf(mesh)
   const connected = new Set(network.connectedPeers(mesh))
   const rosterOnline = new Set(network.roster(mesh).filter((e) => e.online).map((e) => e.swarmKey))
@@ -241,5 +213,26 @@ export function meshSummary (daemon: Daemon, mesh: Mesh): object {
     relay: { addresses: mesh.config.relay.addresses, embedded: mesh.config.relay.embedded, connected: network.relay.connected },
     members,
     online: members.filter((m) => m.online).length
+  }
+}
+
+/** What the dashboard's Peers page shows of a mesh: members and how this daemon reaches each, and every session. */
+function overview (daemon: Daemon, mesh: Mesh): MeshOverview {
+  const network = daemon.networkOf(mesh)
+  const sessions = daemon.sessionsOf(mesh)
+  const now = daemon.clock.now()
+  const members = meshSummary(daemon, mesh).members.map((m) => {
+    const connection: Connection = m.self ? 'self' : network.connectionOf(m.swarmKey) ?? 'offline'
+    return { ...m, connection }
+  })
+  const local = new Set(sessions.local.keys())
+  return {
+    name: mesh.name,
+    key: mesh.keyHex,
+    owner: mesh.isOwner,
+    self: daemon.swarmKey,
+    members,
+    sessions: sessions.sessions().map((s) => ({ ...s, local: local.has(s.id), lastSeen: local.has(s.id) ? now : sessions.roster.get(s.id)?.seen ?? now }))
+      .sort((a, b) => a.name.localeCompare(b.name))
   }
 }

@@ -3,11 +3,15 @@
 import net from 'node:net'
 import { EventEmitter } from 'node:events'
 import { MeshError, type ErrorCode } from '../../protocol/errors.js'
+import { LineSplitter, toLine } from './lines.js'
+import type { Method, Params, Result, NoParams } from './contract.js'
+
+/** the longest answer a client takes (a daemon's whole memory list can be tens of MB) */
+export const MAX_REPLY_LINE = 256 * 1024 * 1024
 
 /** A client for one request at a time over the socket; used by the CLI, MCP server and hooks. */
 export class IpcClient extends EventEmitter {
   private readonly socket: net.Socket
-  private buffered = ''
   private nextId = 1
   private readonly pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   private closedError: Error | null = null
@@ -16,15 +20,14 @@ export class IpcClient extends EventEmitter {
     super()
     this.socket = socket
     socket.setEncoding('utf-8')
-    socket.on('data', (chunk: string) => {
-      this.buffered += chunk
-      let nl: number
-      while ((nl = this.buffered.indexOf('\n')) !== -1) {
-        const line = this.buffered.slice(0, nl)
-        this.buffered = this.buffered.slice(nl + 1)
-        this.onmessage(line)
+    const lines = new LineSplitter(MAX_REPLY_LINE, {
+      line: (line) => this.onmessage(line),
+      oversize: (max) => {
+        this.closedError = MeshError.DAEMON_UNREACHABLE(`the daemon sent an answer over ${max} bytes; the connection was closed`)
+        socket.destroy()
       }
     })
+    socket.on('data', (chunk: string) => lines.push(chunk))
     const onend = (): void => {
       this.emit('close')
       this.closedError ??= MeshError.DAEMON_UNREACHABLE('the daemon closed the connection')
@@ -64,12 +67,20 @@ export class IpcClient extends EventEmitter {
     else pending.reject(new MeshError((msg.error?.code ?? 'INTERNAL') as ErrorCode, msg.error?.message ?? 'daemon error'))
   }
 
-  request<T = unknown> (method: string, params: unknown = {}): Promise<T> {
+  /** A method of the daemon's contract, with its parameters; resolves with its result. */
+  request<M extends NoParams> (method: M, params?: Params<M>): Promise<Result<M>>
+  request<M extends Method> (method: M, params: Params<M>): Promise<Result<M>>
+  request (method: Method, params: unknown = {}): Promise<unknown> {
+    return this.raw(method, params)
+  }
+
+  /** Any method name and any parameters, unchecked here: for tests of what the daemon refuses. */
+  raw (method: string, params: unknown = {}): Promise<unknown> {
     if (this.closedError !== null || this.socket.destroyed) return Promise.reject(this.closedError ?? MeshError.DAEMON_UNREACHABLE('connection closed'))
     const id = this.nextId++
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-      this.socket.write(JSON.stringify({ id, method, params }) + '\n')
+    return new Promise<unknown>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.socket.write(toLine({ id, method, params }))
     })
   }
 

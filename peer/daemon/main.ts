@@ -48,7 +48,8 @@ async function main (): Promise<void> {
       maxFileBytes: maxFileBytes === undefined || maxFileBytes === '' ? undefined : Number(maxFileBytes),
       adjustableClock: process.env.CLAUDEMESH_TEST_CLOCK === '1',
       tcpLinks: process.env.CLAUDEMESH_TCP_LINKS !== '0',
-      directFiles: process.env.CLAUDEMESH_DIRECT_FILES !== '0'
+      directFiles: process.env.CLAUDEMESH_DIRECT_FILES !== '0',
+      dashboardPort: process.env.CLAUDEMESH_DASHBOARD_PORT === undefined || process.env.CLAUDEMESH_DASHBOARD_PORT === '' ? undefined : Number(process.env.CLAUDEMESH_DASHBOARD_PORT)
     })
   } catch (err) {
     process.stdout.write('error ' + (err as Error).message + '\n')

@@ -163,6 +163,22 @@ export class Network extends EventEmitter {
     return [...new Set(out)]
   }
 
+  /**
+   * How this daemon reaches a member now: a swarm connection of its own (direct, holepunched or
+   * not) or one the relay relays (its raw stream then goes to a relay address), with replication
+   * on a TCP link on top where both could make one; null when not connected.
+   */
+  connectionOf (swarmKey: string): 'direct' | 'tcp-link' | 'relayed' | null {
+    for (const conn of this.swarm.connections) {
+      if (toHex(conn.remotePublicKey) !== swarmKey) continue
+      if (this.bulk.linked(swarmKey)) return 'tcp-link'
+      const raw = conn.rawStream as { remoteHost?: string, remotePort?: number } | null | undefined
+      const remote = raw === undefined || raw === null ? null : `${raw.remoteHost ?? ''}:${raw.remotePort ?? 0}`
+      return remote !== null && this.addresses.includes(remote) ? 'relayed' : 'direct'
+    }
+    return null
+  }
+
   roster (mesh: Mesh): RosterEntry[] {
     return this.rosters.get(mesh.keyHex) ?? []
   }

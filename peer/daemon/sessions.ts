@@ -318,6 +318,7 @@ export class MeshSessions extends EventEmitter {
     }
     this.outbox.track(frame, targets.map((s) => ({ id: s.id, name: s.name, status: 'queued' as const })))
     this.outbox.queue(frame, offline)
+    this.emit('sent', { frame, from: from.info, to: [...targets.map((s) => s.name), ...offline], replyTo: replyTo ?? null })
     this.dispatch(frame, targets)
     return this.outbox.status(frame.id, offline) as SendResult
   }
@@ -372,6 +373,7 @@ export class MeshSessions extends EventEmitter {
    * its session works) and counts as delivered once its MCP server says the inbox took it.
    */
   private deliverLocal (session: LocalSession, frame: MessageFrame): 'held' | 'delivered' {
+    this.emit('received', { frame, session: session.info })
     // the sender's clock says how long the attachment lasts, not until when: our clock counts it down
     for (const f of frame.files ?? []) this.keys.received(f.id, f.key, f.expiresAt - frame.at, session.info.id, frame.from.member)
     if (session.receives !== 'inbox' && pushesNow(frame, { channel: session.channel, status: session.info.status })) {

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events'
 import { daemonClient } from '../cli/daemon-client.js'
 import type { IpcClient } from '../daemon/ipc-client.js'
+import type { Method, Params, Result, NoParams } from '../daemon/contract.js'
 import { MeshError } from '../../protocol/errors.js'
 
 /** how long a tool call waits for the daemon to be back */
@@ -14,7 +15,7 @@ const WAIT_MS = 15_000
 const RETRY_MIN_MS = 100
 const RETRY_MAX_MS = 2000
 /** calls that must not run twice if the daemon dies under them */
-const ONCE_ONLY = new Set(['message.send', 'memory.remember', 'files.share', 'state.delete', 'memory.forget', 'files.delete'])
+const ONCE_ONLY = new Set<Method>(['message.send', 'memory.remember', 'files.share', 'state.delete', 'memory.forget', 'files.delete'])
 
 export interface LinkOptions {
   /** what to register (again): called on every (re)connect with the client, returns what the daemon answered */
@@ -104,14 +105,21 @@ export class DaemonLink extends EventEmitter {
    * under the request, one that may run twice is made again once it is back; one that must not
    * (a message sent, a memory or file added, a delete) fails with a clear, retryable error.
    */
-  async request<T = unknown> (method: string, params: object = {}): Promise<T> {
+  async request<M extends NoParams> (method: M, params?: Params<M>): Promise<Result<M>>
+  async request<M extends Method> (method: M, params: Params<M>): Promise<Result<M>>
+  async request (method: Method, params: unknown = {}): Promise<unknown> {
+    return await this.call(method, params)
+  }
+
+  /** The same, for a method chosen at run time (the MCP tool table); its entry checks the parameters in the daemon. */
+  async call (method: Method, params: unknown): Promise<unknown> {
     const client = this.client ?? await this.whenBack()
     try {
-      return await client.request<T>(method, params)
+      return await client.raw(method, params)
     } catch (err) {
       if ((err as MeshError).code !== 'DAEMON_UNREACHABLE' || this.closed || this.stopping) throw err
       if (ONCE_ONLY.has(method)) throw MeshError.DAEMON_UNREACHABLE('the daemon restarted while handling this call; check whether it took effect (message_status, list_files, recall), then retry')
-      return await (await this.whenBack()).request<T>(method, params)
+      return await (await this.whenBack()).raw(method, params)
     }
   }
 

@@ -4,10 +4,7 @@
 import { humanBytes } from '../cli/output.js'
 import { oneLine, block, body, memberName } from '../../protocol/display.js'
 import type { SessionInfo } from '../../protocol/session-wire.js'
-import type { SendResult, Delivered, StateChange, AttachmentInfo } from '../daemon/sessions.js'
-import type { StateEntry, FileEntry, FileAccess } from '../mesh/apply.js'
-import type { RecallHit } from '../mesh/memory-index.js'
-import type { Author } from '../../protocol/ops.js'
+import type { SendResult, Delivered, StateChange, AttachmentInfo, StateEntry, FileEntry, FileAccess, RecallHit, Author } from '../daemon/contract.js'
 
 export const MESSAGE_TAG = 'claudemesh-message'
 

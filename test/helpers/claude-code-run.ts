@@ -77,13 +77,13 @@ async function main (): Promise<void> {
       result.tui.receives = 'inbox'
       await client.request('session.register', { name: 'sender', cwd: project, receives: 'hooks' })
       const before = api.requests.length
-      const sent = await client.request<{ id: string }>('message.send', { to: 'tui', message: PING })
+      const sent = await client.request('message.send', { to: 'tui', message: PING })
       const turn = await api.next((r) => api.requests.indexOf(r) >= before && r.raw.includes('MESHPING'), 60_000)
       result.tui.turnStarted = turn !== null
       result.tui.sawSender = turn?.raw.includes('from=\\"sender\\"') === true
       result.tui.sawReplyHint = turn?.raw.includes('reply_to') === true
       await client.request('wait', { delivered: sent.id, timeoutMs: 30_000 }).catch(() => null)
-      result.tui.status = (await client.request<{ recipients: Array<{ status: string, via: string | null }> }>('message.status', { id: sent.id })).recipients[0]
+      result.tui.status = (await client.request('message.status', { id: sent.id })).recipients[0]
       result.tui.screen = spawnSync('tmux', [...tmux, 'capture-pane', '-p'], { encoding: 'utf-8' }).stdout.split('\n').filter((l) => l.trim() !== '').slice(-12).join('\n')
     } finally {
       client.close()

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { IpcClient } from '../../peer/daemon/ipc-client.js'
 import { homePaths } from '../../peer/daemon/home.js'
 import { stopDaemon } from '../../peer/cli/daemon-client.js'
+import type { Method, Params, Result, NoParams } from '../../peer/daemon/contract.js'
 
 /** the CLI under test: this build's, or another's (CLAUDEMESH_TEST_BIN, e.g. to see a test fail on an older build) */
 export const BIN = process.env.CLAUDEMESH_TEST_BIN ?? fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
@@ -71,18 +72,25 @@ export class Member {
     return cliJson<T>(this.home, args, this.env)
   }
 
-  /** A direct IPC request to this member's daemon (which must be running). */
-  async ipc<T = any> (method: string, params: object = {}): Promise<T> {
+  /** A direct IPC request to this member's daemon (which must be running), typed by the daemon's contract. */
+  async ipc<M extends NoParams> (method: M, params?: Params<M>): Promise<Result<M>>
+  async ipc<M extends Method> (method: M, params: Params<M>): Promise<Result<M>>
+  async ipc (method: Method, params: unknown = {}): Promise<unknown> {
+    return await this.raw(method, params)
+  }
+
+  /** Any method and parameters, unchecked: for tests of what the daemon refuses. */
+  async raw (method: string, params: unknown = {}): Promise<unknown> {
     const client = await IpcClient.connect(homePaths(this.home).socket)
     try {
-      return await client.request<T>(method, params)
+      return await client.raw(method, params)
     } finally {
       client.close()
     }
   }
 
   /** Waits inside the daemon for a condition (event-driven there, no polling here). */
-  wait (params: { mesh?: string, members?: number, connected?: number, refused?: number, refusedLinks?: number, relay?: boolean, sessions?: number, malformed?: number, refusedSessions?: number, refusedMessages?: number, refusedCores?: number, state?: number, memory?: number, files?: number, accesses?: { id: string, count: number }, delivered?: string, status?: { id: string, is: string }, peer?: { name: string, status?: string, summary?: string, group?: string, receives?: string }, timeoutMs?: number }): Promise<any> {
+  wait (params: Params<'wait'>): Promise<Result<'wait'>> {
     return this.ipc('wait', { timeoutMs: 30_000, ...params })
   }
 
