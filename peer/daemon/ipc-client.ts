@@ -16,11 +16,11 @@ export class IpcClient extends EventEmitter {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   private closedError: Error | null = null
 
-  private constructor (socket: net.Socket) {
+  private constructor (socket: net.Socket, maxLine: number) {
     super()
     this.socket = socket
     socket.setEncoding('utf-8')
-    const lines = new LineSplitter(MAX_REPLY_LINE, {
+    const lines = new LineSplitter(maxLine, {
       line: (line) => this.onmessage(line),
       oversize: (max) => {
         this.closedError = MeshError.DAEMON_UNREACHABLE(`the daemon sent an answer over ${max} bytes; the connection was closed`)
@@ -38,10 +38,11 @@ export class IpcClient extends EventEmitter {
     socket.on('error', (err) => { this.closedError = MeshError.DAEMON_UNREACHABLE(err.message) })
   }
 
-  static connect (socketPath: string): Promise<IpcClient> {
+  /** `maxLine`: the longest answer taken (default MAX_REPLY_LINE) */
+  static connect (socketPath: string, opts: { maxLine?: number } = {}): Promise<IpcClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(socketPath)
-      socket.once('connect', () => { socket.removeAllListeners('error'); resolve(new IpcClient(socket)) })
+      socket.once('connect', () => { socket.removeAllListeners('error'); resolve(new IpcClient(socket, opts.maxLine ?? MAX_REPLY_LINE)) })
       socket.once('error', (err: NodeJS.ErrnoException) => {
         const notRunning = err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
         reject(Object.assign(MeshError.DAEMON_UNREACHABLE(notRunning ? 'it is not running' : `${socketPath}: ${err.message}`), { notRunning }))

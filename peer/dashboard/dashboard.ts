@@ -36,12 +36,10 @@ export async function startDashboard (daemon: Daemon, port: number): Promise<Das
       parse(fileId, id, 'id')
       const saveTo = path.join(downloads, toHex(randomBytes(16)))
       const got = await daemon.ipc.call('files.get', { id, saveTo, mesh }, null) as { name: string, bytes: number }
-      return {
-        name: got.name,
-        size: got.bytes,
-        stream: fs.createReadStream(saveTo),
-        done: () => fs.rm(saveTo, { force: true }, () => {})
-      }
+      // open, then unlink: the stream reads the open file, and nothing is left behind whatever happens next
+      const fd = fs.openSync(saveTo, 'r')
+      fs.rmSync(saveTo, { force: true })
+      return { name: got.name, size: got.bytes, stream: fs.createReadStream('', { fd }) }
     },
     changes: (onchange) => {
       live.on('change', onchange)

@@ -13,7 +13,7 @@ import type { Change } from './live.js'
 
 export interface Asset { type: string, body: () => Buffer | string }
 
-export interface Download { name: string, size: number, stream: Readable, done: () => void }
+export interface Download { name: string, size: number, stream: Readable }
 
 export interface DashboardHandlers {
   /** a method of the contract, for the dashboard (refuses one it may not call) */
@@ -166,8 +166,7 @@ export class DashboardServer {
       'Content-Security-Policy': 'sandbox'
     })
     file.stream.pipe(res)
-    const done = (): void => { file.done() }
-    res.on('close', done)
+    res.on('close', () => file.stream.destroy())
     file.stream.on('error', () => res.destroy())
   }
 }

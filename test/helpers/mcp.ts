@@ -7,7 +7,8 @@ interface Teardown { teardown (fn: () => unknown, opts?: { order?: number }): vo
 
 export interface ChannelNotification { content: string, meta: Record<string, string> }
 
-export interface ToolText { text: string, isError: boolean }
+/** A tool's answer: its text as Claude reads it, and its structuredContent. */
+export interface ToolText { text: string, isError: boolean, data: any }
 
 export class McpSession {
   readonly client: Client
@@ -47,8 +48,8 @@ export class McpSession {
   }
 
   async call (name: string, args: Record<string, unknown> = {}): Promise<ToolText> {
-    const res = await this.client.callTool({ name, arguments: args }) as { content: Array<{ text: string }>, isError?: boolean }
-    return { text: res.content.map((c) => c.text).join('\n'), isError: res.isError === true }
+    const res = await this.client.callTool({ name, arguments: args }) as { content: Array<{ text: string }>, isError?: boolean, structuredContent?: unknown }
+    return { text: res.content.map((c) => c.text).join('\n'), isError: res.isError === true, data: res.structuredContent ?? null }
   }
 
   /** Resolves with the first notification (already received or coming) that matches. */

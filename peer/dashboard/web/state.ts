@@ -34,7 +34,7 @@ function Editor ({ mesh, entry, onDone }: { mesh: string, entry: StateEntry | nu
     }
   }
   return html`
-    <form class="editor" onSubmit=${save}>
+    <form class=${entry === null ? 'editor add' : 'editor'} onSubmit=${save}>
       ${entry === null ? html`<label>Key <input name="key" value=${key} onInput=${(e: Event) => setKey((e.target as HTMLInputElement).value)} placeholder="deploy/status" /></label>` : null}
       <label>Value (JSON) <textarea name="value" rows=${Math.min(16, Math.max(3, text.split('\n').length + 1))} value=${text} onInput=${(e: Event) => setText((e.target as HTMLTextAreaElement).value)}></textarea></label>
       <${ErrorBox} error=${error} />
