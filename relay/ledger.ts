@@ -5,6 +5,7 @@
 // the relay acknowledged is on disk.
 import fs from 'node:fs'
 import path from 'node:path'
+import { WriteBatch } from '../protocol/write-batch.js'
 
 export interface LedgerMember {
   swarmKey: string
@@ -52,8 +53,7 @@ export class Ledger {
   data: LedgerData
   /** how many times the file was written (batching shows as fewer writes than changes) */
   writes = 0
-  private writing: Promise<void> | null = null
-  private queued: Promise<void> | null = null
+  private readonly batch = new WriteBatch(async () => await this.write())
 
   constructor (dir: string) {
     this.file = path.join(dir, 'ledger.json')
@@ -77,25 +77,12 @@ export class Ledger {
 
   /** Resolves once a write that includes every change made so far is on disk. */
   save (): Promise<void> {
-    if (this.queued !== null) return this.queued
-    const after = this.writing ?? Promise.resolve()
-    const next = after.catch(noop).then(async () => {
-      this.queued = null
-      const write = this.write()
-      this.writing = write
-      try {
-        await write
-      } finally {
-        if (this.writing === write) this.writing = null
-      }
-    })
-    this.queued = next
-    return next
+    return this.batch.save()
   }
 
   /** Resolves once nothing is waiting to be written. */
   async idle (): Promise<void> {
-    while (this.queued !== null || this.writing !== null) await (this.queued ?? this.writing)?.catch(noop)
+    await this.batch.idle()
   }
 
   private async write (): Promise<void> {
@@ -133,4 +120,3 @@ export class Ledger {
   }
 }
 
-function noop (): void {}
