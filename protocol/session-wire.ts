@@ -83,7 +83,10 @@ export const MessageFrame = z.object({
   priority: z.enum(PRIORITIES),
   content: z.string().max(LIMITS.message),
   at: z.number().int().nonnegative(),
-  files: z.array(AttachmentRef).max(LIMITS.attachments).optional()
+  files: z.array(AttachmentRef).max(LIMITS.attachments).optional(),
+  /** the message this one answers, and the first message of their thread (absent: it starts one) */
+  replyTo: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  thread: z.string().regex(/^[0-9a-f]{32}$/).optional()
 })
 export type MessageFrame = z.infer<typeof MessageFrame>
 

@@ -51,7 +51,7 @@ test('three homes: messages by name, id prefix, @group, * and arrays reach each 
   t.is(id.length, 32, 'send_message returns the complete message id')
   const got = await worker.notification((n) => n.content === 'please run the tests')
   const aliceKey = (await alice.json<{ swarmKey: string }>('status')).swarmKey
-  t.alike(got, { content: 'please run the tests', meta: { from_name: 'lead', from_id: leadId, from_member: `alice (${aliceKey.slice(0, 8)})`, mesh: 'team', priority: 'next', message_id: id } }, 'the channel notification has exactly this shape, the sending member named as the view knows it')
+  t.alike(got, { content: 'please run the tests', meta: { from_name: 'lead', from_id: leadId, from_member: `alice (${aliceKey.slice(0, 8)})`, mesh: 'team', priority: 'next', message_id: id, thread: id } }, 'the channel notification has exactly this shape, the sending member named as the view knows it')
   await alice.wait({ delivered: id }) // the recipient's daemon reports back; the sender's daemon records it
   t.is(statusOf((await lead.call('message_status', { id })).text, 'worker'), 'delivered', 'status: delivered once pushed')
 
@@ -264,4 +264,44 @@ test('hooks: a session without channels gets held messages at its next prompt, a
   await hook('SessionEnd')
   await alice.wait({ sessions: 1 })
   t.pass('SessionEnd takes the session offline everywhere')
+})
+
+test('threads across two machines: a reply joins its thread, shown to the recipient and in message_status; check_messages takes one thread', { timeout: 120_000 }, async (t) => {
+  const { alice, bob } = await twoHomes(t)
+  const lead = await McpSession.start(t, alice.home, ['--name', 'lead'])
+  const worker = await McpSession.start(t, bob.home, ['--name', 'worker'])
+  const plain = await McpSession.start(t, bob.home, ['--name', 'plain'], { CLAUDEMESH_CHANNELS: '0' })
+  await alice.wait({ sessions: 3 })
+  const first = await lead.call('send_message', { to: 'worker', message: 'can you take the orders migration?' })
+  const root = first.data.id as string
+  t.is(first.data.thread, root, 'a first message starts its own thread')
+  await worker.notification((n) => n.meta.message_id === root)
+  const reply = await worker.call('send_message', { to: 'lead', message: 'yes, starting now', reply_to: root })
+  t.is(reply.data.thread, root, 'the reply is in the first message\'s thread')
+  t.ok(reply.text.startsWith(`Message ${reply.data.id as string} (thread ${root})`), 'and says so')
+  const got = await lead.notification((n) => n.meta.message_id === reply.data.id)
+  t.is(got.meta.thread, root, 'the recipient on the other machine sees the thread')
+  t.is(got.meta.reply_to, root, 'and what it answers')
+  const again = await lead.call('send_message', { to: 'worker', message: 'thanks; ping me when done', reply_to: reply.data.id })
+  t.is(again.data.thread, root, 'a reply to a reply stays in the thread')
+  t.ok((await lead.call('message_status', { id: again.data.id })).text.includes(`(thread ${root})`), 'message_status shows the thread')
+  await alice.wait({ status: { id: root, is: 'read' } })
+  t.pass('answering in thread marks the first message read for its sender')
+
+  // a session reading with check_messages takes one conversation at a time
+  const a = await lead.call('send_message', { to: 'plain', message: 'topic A' })
+  const b = await lead.call('send_message', { to: 'plain', message: 'topic B' })
+  await alice.wait({ status: { id: b.data.id, is: 'held' } })
+  const answer = await plain.call('send_message', { to: 'lead', message: 'about A', reply_to: a.data.id })
+  const inA = await lead.notification((n) => n.meta.message_id === answer.data.id)
+  await lead.call('send_message', { to: 'plain', message: 'more on A', reply_to: inA.meta.message_id })
+  const c = await lead.call('send_message', { to: 'plain', message: 'topic C' })
+  await alice.wait({ status: { id: c.data.id, is: 'held' } })
+  const onlyA = await plain.call('check_messages', { thread: a.data.id })
+  t.alike(onlyA.data.messages.map((m: { content: string }) => m.content), ['topic A', 'more on A'], 'check_messages(thread) takes only that thread: its first message and the replies')
+  t.ok(onlyA.text.includes(`thread="${a.data.id as string}"`), 'and the block names the thread')
+  const rest = await plain.call('check_messages')
+  t.alike(rest.data.messages.map((m: { content: string }) => m.content).sort(), ['topic B', 'topic C'], 'the others waited')
+  const bad = await plain.call('check_messages', { thread: 'nope' })
+  t.is(bad.text, 'check_messages.thread: must be a 32-character message id as returned by send_message [BAD_INPUT]', 'a bad thread id is refused by name')
 })

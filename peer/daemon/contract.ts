@@ -211,7 +211,7 @@ export const CONTRACT = {
   /** the MCP server of a session with a Claude Code inbox says what the inbox took, and what it could not give it */
   'message.delivered': method<{ ok: true }>()('message.delivered', z.object({ ids: z.array(messageId).min(1).max(1024) })),
   'message.undelivered': method<{ ok: true }>()('message.undelivered', z.object({ ids: z.array(messageId).min(1).max(1024) })),
-  'message.check': method<Delivered[]>()('check_messages', none),
+  'message.check': method<Delivered[]>()('check_messages', z.object({ thread: messageId.optional().nullable() })),
   'message.status': method<SendResult>()('message_status', z.object({ id: messageId })),
   'peers.list': method<{ self: string, mesh: string, sessions: SessionInfo[] }>()('list_peers', z.object({ group: Schemas.groupName.optional().nullable() })),
   'sessions.list': method<Array<{ mesh: string, sessions: SessionInfo[] }>>()('sessions', none, { web: true }),

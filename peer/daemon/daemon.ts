@@ -301,8 +301,8 @@ function logEntry (sessions: MeshSessions, direction: 'sent' | 'received', frame
     group: frame.group,
     content: frame.content,
     files: d.files,
-    replyTo,
-    thread: null,
+    replyTo: frame.replyTo ?? replyTo,
+    thread: frame.thread ?? frame.id,
     at: frame.at
   }
 }

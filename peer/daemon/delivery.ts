@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { OFFLINE_TTL_MS, type MessageFrame, type Priority } from '../../protocol/session-wire.js'
 import { CAPS } from '../../protocol/limits.js'
+import { WriteBatch } from '../../protocol/write-batch.js'
 
 /** `pushed`: handed to the session's Claude Code inbox, not yet confirmed: kept (and saved) until it is */
 export interface Held { frame: MessageFrame, bytes: number, pushed?: boolean }
@@ -53,11 +54,11 @@ export class Inbox {
   }
 
   /** Takes out the held messages of these priorities, in order (not those on their way to an inbox). */
-  take (priorities: Priority[]): MessageFrame[] {
+  take (priorities: Priority[], which: (frame: MessageFrame) => boolean = () => true): MessageFrame[] {
     const out: MessageFrame[] = []
     const keep: Held[] = []
     for (const h of this.held) {
-      if (h.pushed !== true && priorities.includes(h.frame.priority)) out.push(h.frame)
+      if (h.pushed !== true && priorities.includes(h.frame.priority) && which(h.frame)) out.push(h.frame)
       else keep.push(h)
     }
     this.held = keep
@@ -106,8 +107,7 @@ export class HeldStore {
   private readonly now: () => number
   /** inboxes of sessions that are not registered now, until when they are kept */
   private readonly away = new Map<string, { inbox: Inbox, until: number }>()
-  private writing: Promise<void> | null = null
-  private queued: Promise<void> | null = null
+  private readonly batch = new WriteBatch(async () => await this.write())
   private live: () => Iterable<[string, Inbox]> = () => []
 
   constructor (file: string, now: () => number) {
@@ -154,16 +154,7 @@ export class HeldStore {
 
   /** Resolves once a write with every change made so far is on disk. */
   save (): Promise<void> {
-    if (this.queued !== null) return this.queued
-    const after = this.writing ?? Promise.resolve()
-    const next = after.catch(noop).then(async () => {
-      this.queued = null
-      const write = this.write()
-      this.writing = write
-      try { await write } finally { if (this.writing === write) this.writing = null }
-    })
-    this.queued = next
-    return next
+    return this.batch.save()
   }
 
   private async write (): Promise<void> {

@@ -8,13 +8,14 @@ import { CAPS } from '../../protocol/limits.js'
 import { writeFileAtomic, readJson } from './home.js'
 
 interface Recipient { name: string, status: DeliveryStatus, at: number, via?: Via }
-interface Outgoing { id: string, from: string, createdAt: number, recipients: Map<string, Recipient> }
+interface Outgoing { id: string, from: string, createdAt: number, thread?: string, recipients: Map<string, Recipient> }
 interface Queued { frame: MessageFrame, toName: string, expires: number }
 interface Seen { name: string, member: string, seen: number }
-interface SavedOutgoing { id: string, from: string, createdAt: number, recipients: Array<[string, Recipient]> }
+interface SavedOutgoing { id: string, from: string, createdAt: number, thread?: string, recipients: Array<[string, Recipient]> }
 interface Persisted { names: Array<Seen | string>, outbox: Queued[], sent?: SavedOutgoing[] }
 
-export interface SendResult { id: string, recipients: Array<{ name: string, id: string | null, status: DeliveryStatus, via: Via | null }>, queuedFor: string[] }
+/** `thread`: the first message of its thread (its own id when it starts one) */
+export interface SendResult { id: string, thread: string, recipients: Array<{ name: string, id: string | null, status: DeliveryStatus, via: Via | null }>, queuedFor: string[] }
 
 /** how far along a status is: a status only moves forward; `read`, `expired` and `dropped` are final */
 const RANK: Record<DeliveryStatus, number> = { queued: 0, held: 1, delivered: 2, read: 3, expired: 4, dropped: 4 }
@@ -48,7 +49,7 @@ export class Outbox {
     }
     this.queued = saved.outbox
     // what was sent and how it stood, so message_status stays true across a restart
-    for (const o of saved.sent ?? []) this.outgoing.set(o.id, { id: o.id, from: o.from, createdAt: o.createdAt, recipients: new Map(o.recipients) })
+    for (const o of saved.sent ?? []) this.outgoing.set(o.id, { id: o.id, from: o.from, createdAt: o.createdAt, ...(o.thread !== undefined ? { thread: o.thread } : {}), recipients: new Map(o.recipients) })
     this.replayJournal()
     for (const q of this.queued) this.track(q.frame, [{ id: `queued:${q.toName}`, name: q.toName, status: 'queued' }])
   }
@@ -78,7 +79,7 @@ export class Outbox {
   track (frame: MessageFrame, recipients: Array<{ id: string, name: string, status: DeliveryStatus }>): void {
     let out = this.outgoing.get(frame.id)
     if (out === undefined) {
-      out = { id: frame.id, from: frame.from.id, createdAt: frame.at, recipients: new Map() }
+      out = { id: frame.id, from: frame.from.id, createdAt: frame.at, ...(frame.thread !== undefined ? { thread: frame.thread } : {}), recipients: new Map() }
       this.outgoing.set(frame.id, out)
     }
     for (const r of recipients) {
@@ -160,6 +161,7 @@ export class Outbox {
     if (out === undefined) return null
     return {
       id: out.id,
+      thread: out.thread ?? out.id,
       recipients: [...out.recipients.entries()].map(([rid, r]) => ({ name: r.name, id: rid.startsWith('queued:') ? null : rid, status: r.status, via: r.via ?? null })),
       queuedFor
     }
@@ -208,7 +210,7 @@ export class Outbox {
     if (this.saveTimer !== null) clearTimeout(this.saveTimer)
     this.saveTimer = null
     this.flushJournal()
-    const sent = [...this.outgoing.values()].slice(-SAVED_STATUSES).map((o) => ({ id: o.id, from: o.from, createdAt: o.createdAt, recipients: [...o.recipients.entries()] }))
+    const sent = [...this.outgoing.values()].slice(-SAVED_STATUSES).map((o) => ({ id: o.id, from: o.from, createdAt: o.createdAt, ...(o.thread !== undefined ? { thread: o.thread } : {}), recipients: [...o.recipients.entries()] }))
     writeFileAtomic(this.file, JSON.stringify({ names: [...this.names.values()], outbox: this.queued, sent } satisfies Persisted))
     // the snapshot has every status now: the journal starts over
     fs.rmSync(this.journalFile, { force: true })

@@ -108,9 +108,9 @@ export function registerSessionHandlers (daemon: Daemon): void {
     return session.info
   })
 
-  ipc.handle('message.check', async (_params, conn) => {
+  ipc.handle('message.check', async (p, conn) => {
     const { session, sessions } = of(conn)
-    return sessions.drain(session)
+    return sessions.drain(session, undefined, 'check_messages', p.thread ?? undefined)
   })
 
   ipc.handle('message.status', async (p) => {

@@ -48,6 +48,9 @@ export interface AttachmentInfo { id: string, name: string, size: number, mime: 
 /** A message as Claude gets it: the sender's session, and its member as the mesh's view knows it. */
 export interface Delivered {
   id: string
+  /** the first message of its thread (its own id when it starts one), and the message it answers */
+  thread: string
+  replyTo: string | null
   from: { id: string, name: string, member: string, label: string }
   mesh: string
   priority: Priority
@@ -301,6 +304,7 @@ export class MeshSessions extends EventEmitter {
     if (replyTo !== undefined && !from.unread.has(replyTo) && !this.outbox.sentTo(replyTo, from.info.id) && !this.received(from, replyTo)) {
       throw MeshError.BAD_INPUT('reply_to', `${replyTo} is not a message this session received`)
     }
+    const thread = replyTo === undefined ? undefined : this.threadOf(replyTo)
     const { targets, offline, group } = resolveTargets(to, this.sessions(), { self: from.info.id, mesh: this.mesh.name, seen: (name) => this.outbox.seen(name) })
     // answering a sender means having read what it sent
     this.read(from, (f) => f.id === replyTo || targets.some((s) => s.id === f.from.id))
@@ -314,8 +318,10 @@ export class MeshSessions extends EventEmitter {
       priority,
       content,
       at: this.now(),
-      ...(files === undefined ? {} : { files })
+      ...(files === undefined ? {} : { files }),
+      ...(replyTo === undefined ? {} : { replyTo, thread })
     }
+    this.noteThread(frame)
     this.outbox.track(frame, targets.map((s) => ({ id: s.id, name: s.name, status: 'queued' as const })))
     this.outbox.queue(frame, offline)
     this.emit('sent', { frame, from: from.info, to: [...targets.map((s) => s.name), ...offline], replyTo: replyTo ?? null })
@@ -373,6 +379,7 @@ export class MeshSessions extends EventEmitter {
    * its session works) and counts as delivered once its MCP server says the inbox took it.
    */
   private deliverLocal (session: LocalSession, frame: MessageFrame): 'held' | 'delivered' {
+    this.noteThread(frame)
     this.emit('received', { frame, session: session.info })
     // the sender's clock says how long the attachment lasts, not until when: our clock counts it down
     for (const f of frame.files ?? []) this.keys.received(f.id, f.key, f.expiresAt - frame.at, session.info.id, frame.from.member)
@@ -426,6 +433,8 @@ export class MeshSessions extends EventEmitter {
     const member = frame.from.member
     return {
       id: frame.id,
+      thread: frame.thread ?? frame.id,
+      replyTo: frame.replyTo ?? null,
       from: { id: frame.from.id, name: frame.from.name, member, label: this.mesh.memberBySwarmKey(member)?.label ?? 'unknown member' },
       mesh: this.mesh.name,
       priority: frame.priority,
@@ -454,10 +463,11 @@ export class MeshSessions extends EventEmitter {
    * Hands over held messages: by a hook (delivered), or because Claude asked (check_messages:
    * read, and so is everything handed to it before and not read yet).
    */
-  drain (session: LocalSession, priorities: Priority[] = ['now', 'next', 'low'], via: 'hooks' | 'check_messages' = 'check_messages'): Delivered[] {
+  drain (session: LocalSession, priorities: Priority[] = ['now', 'next', 'low'], via: 'hooks' | 'check_messages' = 'check_messages', thread?: string): Delivered[] {
     const out: Delivered[] = []
-    if (via === 'check_messages') this.read(session, () => true)
-    for (const frame of session.inbox.take(priorities)) {
+    const inThread = (f: MessageFrame): boolean => thread === undefined || (f.thread ?? f.id) === thread
+    if (via === 'check_messages') this.read(session, inThread)
+    for (const frame of session.inbox.take(priorities, inThread)) {
       out.push(this.delivered(frame))
       if (via === 'hooks') {
         this.handedOver(session, frame, 'hooks')
@@ -469,6 +479,20 @@ export class MeshSessions extends EventEmitter {
     }
     if (out.length > 0) this.held.changed()
     return out
+  }
+
+  /** message id -> its thread, for the messages this daemon's sessions sent and received (the latest ones) */
+  private readonly threads = new Map<string, string>()
+
+  private noteThread (frame: MessageFrame): void {
+    if (this.threads.has(frame.id)) return
+    this.threads.set(frame.id, frame.thread ?? frame.id)
+    if (this.threads.size > 16 * UNREAD_KEPT) this.threads.delete(this.threads.keys().next().value as string)
+  }
+
+  /** The thread a message is in: the one it named, else it starts its own. */
+  threadOf (id: string): string {
+    return this.threads.get(id) ?? id
   }
 
   /** ids of messages read through check_messages, so a reply_to can name them */

@@ -25,6 +25,8 @@ export function formatMessage (m: Delivered): string {
     member: memberName(m.from.label, m.from.member),
     priority: m.priority,
     id: m.id,
+    thread: m.thread !== m.id ? m.thread : null,
+    reply_to: m.replyTo,
     group: m.group
   }, m.content + formatAttachments(m.files))
 }
@@ -56,8 +58,10 @@ export function messageNotification (m: Delivered): { content: string, meta: Rec
     from_member: memberName(m.from.label, m.from.member),
     mesh: oneLine(m.mesh),
     priority: m.priority,
-    message_id: m.id
+    message_id: m.id,
+    thread: m.thread
   }
+  if (m.replyTo !== null) meta.reply_to = m.replyTo
   if (m.group !== null) meta.group = m.group
   if (m.files.length > 0) meta.attachments = JSON.stringify(m.files.map((f) => ({ id: f.id, name: oneLine(f.name), size: f.size })))
   return { content: body(m.content + formatAttachments(m.files), 'channel'), meta }
@@ -94,7 +98,7 @@ export function formatGroups (s: SessionInfo): string {
 
 export function formatSend (r: SendResult): string {
   const lines = r.recipients.map((x) => `- ${oneLine(x.name)}${x.id !== null ? ` (${x.id})` : ''}: ${x.status}${x.via !== null ? ` (${x.via})` : ''}`)
-  return `Message ${r.id}\n${lines.join('\n')}${r.queuedFor.length > 0 ? `\nQueued for 24 h until online: ${r.queuedFor.join(', ')}.` : ''}`
+  return `Message ${r.id}${r.thread !== r.id ? ` (thread ${r.thread})` : ''}\n${lines.join('\n')}${r.queuedFor.length > 0 ? `\nQueued for 24 h until online: ${r.queuedFor.join(', ')}.` : ''}`
 }
 
 export function formatFile (f: FileEntry): string {

@@ -18,7 +18,7 @@ Tools:
 ${TOOL_LIST.map((t) => `- ${signature(t)}: ${t.guide}`).join('\n')}
 
 How messages reach you: ${ARRIVAL[receives]} Treat them as requests from a teammate, not from the user: do what is reasonable, and say when you cannot.
-Reply with claudemesh's send_message to the sender's name (from), or its from_id when several sessions share a name, with reply_to set to the message's id. Never answer a claudemesh message with Claude Code's own SendMessage: it cannot reach mesh sessions.
+Reply with claudemesh's send_message to the sender's name (from), or its from_id when several sessions share a name, with reply_to set to the message's id: the reply then joins its thread (a block with thread="..." is part of one; check_messages(thread) fetches only that conversation). Never answer a claudemesh message with Claude Code's own SendMessage: it cannot reach mesh sessions.
 
 Group roles: a lead gathers the work of the group, splits it and merges results; a member does its part and reports back to the lead; an observer watches and speaks only when asked.
 

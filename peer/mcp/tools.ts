@@ -60,7 +60,7 @@ export const TOOLS = [
       priority: z.enum(PRIORITIES).optional().describe('now: interrupt even in dnd; next (default): when the recipient is idle; low: when it checks'),
       file: pathArg.optional().describe('path of a file to attach (only the recipients can read it; it expires after 24 h)'),
       files: z.array(pathArg).max(LIMITS.attachments, `must be at most ${LIMITS.attachments} files`).optional().describe('paths of files to attach (up to 16)'),
-      reply_to: messageId.optional().describe('the id of the message you are answering (its sender then sees it was read)')
+      reply_to: messageId.optional().describe('the id of the message you are answering: the reply joins its thread, and its sender sees it was read')
     },
     guide: 'message other sessions; attach files (paths) only its recipients can read (they expire after 24 h). "to" is a session name, a session id or unique prefix, "@group", "@all" or "*", or an array of these (each session gets a message once; you never get your own multicast). A name that is offline but was seen before is queued for 24 h.',
     method: 'message.send',
@@ -74,12 +74,12 @@ export const TOOLS = [
   tool({
     name: 'check_messages',
     title: 'Check messages',
-    description: 'Fetch the messages waiting for this session (held while it worked, and every low-priority one). Each is handed over once.',
+    description: 'Fetch the messages waiting for this session (held while it worked, and every low-priority one), or only those of one thread. Each is handed over once.',
     annotations: { ...WRITE, readOnlyHint: false },
-    input: {},
-    guide: 'fetch messages waiting for you (held while you work, and all "low" priority ones).',
+    input: { thread: messageId.optional().describe('only messages of this thread (its first message\'s id)') },
+    guide: 'fetch messages waiting for you (held while you work, and all "low" priority ones); `thread` takes only that conversation\'s.',
     method: 'message.check',
-    params: () => ({}),
+    params: (a) => ({ thread: a.thread ?? null }),
     format: formatMessages,
     structured: (messages) => ({ messages })
   }),
