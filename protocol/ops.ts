@@ -8,6 +8,7 @@ import { verifyInviteCert, decodeMemberKeys, type InviteCert } from './invite.js
 import { AdmissionSchema, verifyAdmission } from './admission.js'
 import { sign, verify, toHex, fromHex } from './crypto.js'
 import { MeshError } from './errors.js'
+import { CLAIM_LIMITS, CLAIM_MODES, badPattern } from './claims.js'
 
 /** No C0 controls, DEL, or line and paragraph separators: text that a peer writes and a person or Claude reads on one line. */
 export function hasControl (s: string): boolean {
@@ -186,10 +187,59 @@ export const FileAccessOp = z.object({ type: z.literal('file.access'), v: z.lite
 
 export const FileDeleteOp = z.object({ type: z.literal('file.delete'), v: z.literal(1), at: timestamp, id: fileId, by: Author, reason: z.enum(['deleted', 'expired']) })
 
+export const claimId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character claim id as returned by claim')
+export const claimPattern = z.string().superRefine((p, ctx) => {
+  const why = badPattern(p)
+  if (why !== null) ctx.addIssue({ code: 'custom', message: why })
+})
+export const claimPaths = z.array(claimPattern).min(1, 'must name at least one path or resource').max(CLAIM_LIMITS.paths, `must be at most ${CLAIM_LIMITS.paths} paths`)
+export const claimNote = z.string().max(CLAIM_LIMITS.note, `must be at most ${CLAIM_LIMITS.note} characters`).refine((s) => !hasControl(s), 'must not contain control characters')
+export const claimTtl = z.number().int().min(CLAIM_LIMITS.minTtlMs, 'must be at least 1 minute').max(CLAIM_LIMITS.maxTtlMs, 'must be at most 24 hours')
+
+/**
+ * A session claims paths (globs relative to a repository) or resources. Decided in apply(): among
+ * overlapping live claims the first in the log's order wins. The same id again from the same
+ * writer renews it (a new expiry from this op's time).
+ */
+export const ClaimOp = z.object({
+  type: z.literal('claim'),
+  v: z.literal(1),
+  at: timestamp,
+  id: claimId,
+  repo: z.string().min(1).max(CLAIM_LIMITS.repo).refine((s) => !hasControl(s), 'must not contain control characters'),
+  paths: claimPaths,
+  mode: z.enum(CLAIM_MODES),
+  ttlMs: claimTtl,
+  note: claimNote,
+  session: z.object({ id: z.string().regex(/^[0-9a-f]{64}$/), name: z.string().min(1).max(LIMITS.displayName) }),
+  by: Author
+})
+
+/** Claims end before their time: only their writer (or the owner) can end them. */
+export const ClaimReleaseOp = z.object({
+  type: z.literal('claim.release'),
+  v: z.literal(1),
+  at: timestamp,
+  ids: z.array(claimId).min(1).max(CLAIM_LIMITS.releaseIds),
+  by: Author
+})
+
+/** Owner only: the members (writer keys) that index the mesh with the owner; a majority of all of them settles history. */
+export const IndexersOp = z.object({
+  type: z.literal('indexers'),
+  v: z.literal(1),
+  at: timestamp,
+  writers: z.array(hexKey).max(8)
+})
+
 export const Op = z.discriminatedUnion('type', [
   InitOp, JoinOp, MemberRemoveOp, MeshUpgradeOp, InviteRevokeOp, DriveClaimOp,
-  StateSetOp, StateDeleteOp, MemoryAddOp, MemoryForgetOp, FileAddOp, FileAccessOp, FileDeleteOp
+  StateSetOp, StateDeleteOp, MemoryAddOp, MemoryForgetOp, FileAddOp, FileAccessOp, FileDeleteOp,
+  ClaimOp, ClaimReleaseOp, IndexersOp
 ])
+export type ClaimOp = z.infer<typeof ClaimOp>
+export type ClaimReleaseOp = z.infer<typeof ClaimReleaseOp>
+export type IndexersOp = z.infer<typeof IndexersOp>
 export type FileAddOp = z.infer<typeof FileAddOp>
 export type Op = z.infer<typeof Op>
 export type StateSetOp = z.infer<typeof StateSetOp>

@@ -48,11 +48,11 @@ test('stdin left open: gives up reading after about a second and exits 0', { tim
 
 test('unknown or missing event: exit 0, one note on stderr, nothing on stdout', { timeout: 30_000 }, async (t) => {
   const home = tmpDir(t)
-  const unknown = await run(t, ['hook', 'PreToolUse', '--whatever'], { env: envFor(home), input: INPUT })
+  const unknown = await run(t, ['hook', 'PostToolUse', '--whatever'], { env: envFor(home), input: INPUT })
   t.is(unknown.code, 0)
   t.is(unknown.stdout, '')
   t.is(unknown.stderr.trim().split('\n').length, 1, 'one line')
-  t.ok(unknown.stderr.includes('unknown event "PreToolUse"; expected one of SessionStart, UserPromptSubmit, Stop, SessionEnd'), unknown.stderr.trim())
+  t.ok(unknown.stderr.includes('unknown event "PostToolUse"; expected one of SessionStart, UserPromptSubmit, Stop, SessionEnd, PreToolUse'), unknown.stderr.trim())
   const missing = await run(t, ['hook'], { env: envFor(home), input: '' })
   t.is(missing.code, 0)
   t.ok(missing.stderr.includes('no event given'))

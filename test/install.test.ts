@@ -77,7 +77,8 @@ test('install twice, then uninstall: the user\'s entries stay intact, ours are t
   t.is(settings.model, 'opus', 'other keys intact')
   t.alike(settings.env, before.env)
   t.alike(settings.permissions, before.permissions)
-  t.alike(settings.hooks.PreToolUse, before.hooks.PreToolUse, 'the user\'s hooks for other events intact')
+  t.alike(settings.hooks.PreToolUse[0], before.hooks.PreToolUse[0], 'the user\'s own PreToolUse hook intact, first')
+  t.alike(settings.hooks.PreToolUse.at(-1), { matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: 'claudemesh hook PreToolUse', timeout: 10 }] }, 'the claims guard: only before file edits')
   t.alike(settings.hooks.Stop[0], before.hooks.Stop[0], 'the user\'s Stop hook intact, first')
   t.alike(settings.hooks.UserPromptSubmit[0], before.hooks.UserPromptSubmit[0], 'the user\'s UserPromptSubmit hook intact, first')
   for (const event of EVENTS) {
@@ -110,7 +111,7 @@ test('install twice, then uninstall: the user\'s entries stay intact, ours are t
 
   const removed = await run(t, ['uninstall'], { env: s.env })
   t.is(removed.code, 0, 'uninstall exits 0')
-  t.ok(removed.stdout.includes('4 hooks removed'))
+  t.ok(removed.stdout.includes('5 hooks removed'), removed.stdout)
   t.alike(snapshot(s.home), original, 'every file is byte-for-byte the original, and CLAUDEMESH.md is gone')
   t.absent(fs.existsSync(path.join(s.cmHome, 'install.json')), 'the record is gone')
 
@@ -128,7 +129,7 @@ test('an empty HOME: install creates the files (absolute command when claudemesh
   const config = read(path.join(s.home, '.claude.json'))
   t.alike(config, { mcpServers: { claudemesh: { type: 'stdio', command: process.execPath, args: [BIN, 'mcp'], env: {} } } }, 'this Node and bin.js by absolute path')
   const settings = read(path.join(s.home, '.claude', 'settings.json'))
-  t.alike(Object.keys(settings.hooks), EVENTS)
+  t.alike(Object.keys(settings.hooks), [...EVENTS, 'PreToolUse'])
   const command = [process.execPath, BIN, 'hook', 'UserPromptSubmit'].map(quote).join(' ')
   t.is(settings.hooks.UserPromptSubmit[0].hooks[0].command, command)
   t.is(fs.readFileSync(path.join(s.home, '.claude', 'CLAUDE.md'), 'utf-8'), '@CLAUDEMESH.md\n')

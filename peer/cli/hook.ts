@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import type { HookAnswer, Params } from '../daemon/contract.js'
 
-export const HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd'] as const
+export const HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd', 'PreToolUse'] as const
 export type HookEvent = typeof HOOK_EVENTS[number]
 
 const STDIN_LIMIT = 1024 * 1024
@@ -26,6 +26,12 @@ export async function runHook (event: string | undefined): Promise<void> {
       return
     }
     const input = parseInput(await readStdin())
+    if (event === 'PreToolUse') {
+      const { runGuard } = await import('./guard-hook.js')
+      const out = await runGuard(input, ancestorPids())
+      if (out !== null) await new Promise<void>((resolve) => process.stdout.write(out + '\n', () => resolve()))
+      return
+    }
     const answer = await askDaemon({
       event: event as Params<'hook'>['event'],
       pids: ancestorPids(),

@@ -11,6 +11,7 @@ import {
 } from './claude-config.js'
 import { GUIDANCE, IMPORT_LINE } from './guidance.js'
 import { HOOK_EVENTS } from './hook.js'
+import { GUARD_MATCHER } from './guard-hook.js'
 import { homeDir, ensureHome, homePaths, writeFileAtomic } from '../daemon/home.js'
 
 export const SERVER_NAME = 'claudemesh'
@@ -160,7 +161,8 @@ export async function runInstall (): Promise<{ record: InstallRecord, report: Re
       continue
     }
     entries.push({ event, command, createdEvent: hooks[event] === undefined })
-    list.push({ hooks: [{ type: 'command', command, timeout: HOOK_TIMEOUT_S }] })
+    // the guard runs only before Claude Code's file edits
+    list.push({ ...(event === 'PreToolUse' ? { matcher: GUARD_MATCHER } : {}), hooks: [{ type: 'command', command, timeout: HOOK_TIMEOUT_S }] })
     hooks[event] = list
   }
   if (entries.length > 0) {

@@ -296,6 +296,28 @@ Examples:
 
   addFileCommands(program)
 
+  const claims = program.command('claims')
+    .description('Claims: which session holds which files or resources (sessions claim with the claim tool; `claudemesh install` adds a guard before edits).')
+  claims.command('list', { isDefault: true }).description('Live claims: paths, mode, holder, until when, granted or pending.')
+    .option('--path <path>', 'only claims covering this path (relative to the repository)')
+    .option('--holder <who>', 'only this session name, member label or session id prefix')
+    .option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ path?: string, holder?: string, mesh?: string, json?: boolean }>()
+      const list = await call('claims.list', { path: opts.path ?? null, holder: opts.holder ?? null, mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(list)
+      if (list.length === 0) return print('No live claims.')
+      for (const c of list) print(`${c.id.slice(0, 12)}  ${c.status.padEnd(7)} ${c.mode.padEnd(9)} ${c.paths.join(', ')}  ${c.session.name} on ${c.by.member}, until ${new Date(c.expiresAt).toISOString()}${c.note !== '' ? `  (${c.note})` : ''}`)
+    })
+  claims.command('release').description('Release claims this member holds (or any, as the mesh owner), by id.').argument('<id...>', 'claim ids (see `claudemesh claims`)')
+    .option('--mesh <name>', 'which mesh').option('--json', 'print as JSON')
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ mesh?: string, json?: boolean }>()
+      const res = await call('claims.release', { ids, mesh: opts.mesh ?? null })
+      if (opts.json === true) return printJson(res)
+      print(`Released ${res.released.length} claim${res.released.length === 1 ? '' : 's'}.`)
+    })
+
   program.command('dashboard')
     .description('Open the dashboard in your browser: who is online and doing what, shared state, memory, files, and (opt-in) a log of messages, live.')
     .option('--url', 'print the URL (it carries the daemon\'s secret token) and exit')

@@ -6,7 +6,9 @@
 import { z } from 'zod'
 import { nameSchema } from '../../protocol/schema.js'
 import { LIMITS, DEFAULT_INVITE_EXPIRY_MS } from '../../protocol/limits.js'
-import { stateKey, memoryContent, memoryTags, memoryId, fileId, fileName, fileTags } from '../../protocol/ops.js'
+import { stateKey, memoryContent, memoryTags, memoryId, fileId, fileName, fileTags, claimId, claimNote, claimTtl } from '../../protocol/ops.js'
+import { CLAIM_LIMITS, CLAIM_MODES } from '../../protocol/claims.js'
+import type { ClaimEntry } from '../mesh/claims-apply.js'
 import { Schemas, STATUSES, PRIORITIES, RECEIVES } from '../../protocol/session-wire.js'
 import type { SessionInfo, Receives } from '../../protocol/session-wire.js'
 import type { InviteInfo } from '../../protocol/relay-wire.js'
@@ -103,6 +105,8 @@ export type Connection = 'self' | 'direct' | 'tcp-link' | 'relayed' | 'offline'
 export interface MemberView extends MemberSummary { connection: Connection }
 
 export interface SessionView extends SessionInfo {
+  /** its live claims */
+  claims: ClaimView[]
   /** a session of this daemon */
   local: boolean
   /** when this daemon last heard of it (its own sessions: now) */
@@ -112,6 +116,13 @@ export interface SessionView extends SessionInfo {
 export interface MeshOverview { name: string, key: string, owner: boolean, self: string, members: MemberView[], sessions: SessionView[] }
 
 export interface DashboardInfo { url: string, port: number }
+
+/** A claim and how it stands: granted (settled), pending (not settled yet: it may still lose), denied */
+export type ClaimStatus = 'granted' | 'pending' | 'denied'
+export interface ClaimView extends ClaimEntry { status: ClaimStatus }
+export interface ClaimAnswer { claim: ClaimView, status: ClaimStatus, renewed: boolean }
+export interface ClaimCheck { holder: ClaimView | null, decision: 'ask' | 'deny', repo: string | null, path: string | null }
+export type { ClaimEntry }
 
 // --- methods --------------------------------------------------------------------------------
 
@@ -176,10 +187,15 @@ export const CONTRACT = {
     status: z.object({ id: messageId, is: z.string() }).optional(),
     peer: z.object({ name: z.string(), status: z.string().optional(), summary: z.string().optional(), group: z.string().optional(), receives: z.string().optional() }).optional(),
     logged: z.number().int().min(0).optional(),
+    /** live claims (by this daemon's clock), and members indexing besides the owner */
+    claims: z.number().int().min(0).optional(),
+    indexers: z.number().int().min(0).optional(),
     timeoutMs: z.number().int().min(1).max(600_000).default(30_000)
   })),
   'clock.advance': method<{ now: number }>()('clock', z.object({ ms: z.number().int().min(0, 'must not be negative').max(365 * 24 * 3600 * 1000, 'must be at most a year') })),
   stop: method<{ stopping: true, pid: number }>()('stop', none),
+  /** tests only (CLAUDEMESH_TEST_CLOCK=1): cut this daemon off from every member, or let it back */
+  'test.isolate': method<{ isolated: boolean }>()('isolate', z.object({ on: z.boolean() })),
   'dashboard.url': method<DashboardInfo>()('dashboard', none),
 
   // a Claude Code session (its MCP server), on the connection that registered it
@@ -213,7 +229,7 @@ export const CONTRACT = {
   'message.undelivered': method<{ ok: true }>()('message.undelivered', z.object({ ids: z.array(messageId).min(1).max(1024) })),
   'message.check': method<Delivered[]>()('check_messages', z.object({ thread: messageId.optional().nullable() })),
   'message.status': method<SendResult>()('message_status', z.object({ id: messageId })),
-  'peers.list': method<{ self: string, mesh: string, sessions: SessionInfo[] }>()('list_peers', z.object({ group: Schemas.groupName.optional().nullable() })),
+  'peers.list': method<{ self: string, mesh: string, sessions: SessionInfo[], claims: ClaimView[] }>()('list_peers', z.object({ group: Schemas.groupName.optional().nullable() })),
   'sessions.list': method<Array<{ mesh: string, sessions: SessionInfo[] }>>()('sessions', none, { web: true }),
   hook: method<HookAnswer>()('hook', z.object({
     event: z.enum(['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd']),
@@ -257,6 +273,23 @@ export const CONTRACT = {
   'files.overview': method<Array<FileEntry & { accesses: FileAccess[] }>>()('files', MeshOnly, { web: true }),
   'files.status': method<FileStatus>()('file_status', z.object({ id: fileId, mesh: meshName }), { web: true }),
   'files.delete': method<{ id: string, name: string, deleted: true }>()('delete_file', z.object({ id: fileId, mesh: meshName }), { web: true }),
+
+  // claims: a session claims paths or resources; anyone here may list them
+  'claims.claim': method<ClaimAnswer>()('claim', z.object({
+    paths: z.array(z.string().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters')).min(1, 'must name at least one path or resource').max(CLAIM_LIMITS.paths, `must be at most ${CLAIM_LIMITS.paths} paths`),
+    mode: z.enum(CLAIM_MODES).default('exclusive'),
+    ttlMs: claimTtl.default(CLAIM_LIMITS.defaultTtlMs),
+    note: claimNote.default('')
+  })),
+  'claims.release': method<{ released: string[] }>()('release', z.object({ ids: z.array(claimId).max(CLAIM_LIMITS.releaseIds).optional().nullable(), all: z.boolean().default(false), mesh: meshName })),
+  'claims.list': method<ClaimView[]>()('list_claims', z.object({
+    path: z.string().max(4096).optional().nullable(),
+    holder: z.string().max(200).optional().nullable(),
+    mine: z.boolean().default(false),
+    mesh: meshName
+  }), { web: true }),
+  /** the PreToolUse hook: may this session edit this file? */
+  'claims.check': method<ClaimCheck>()('claims.check', z.object({ pids: z.array(z.number().int().positive()).max(64), path: z.string().min(1).max(4096), cwd: z.string().max(4096).optional().nullable() })),
 
   // the opt-in log of messages this daemon's sessions sent and received (kept on this machine only)
   'messages.log': method<{ settings: MessageLogSettings, messages: LoggedMessage[] }>()('messages', z.object({

@@ -12,7 +12,9 @@ import type { Bound } from './caller.js'
 import { homePaths, ensureHome, writeFileAtomic, readJson, meshDir, type HomePaths } from './home.js'
 import { registerHandlers } from './handlers.js'
 import { registerSessionHandlers } from './session-handlers.js'
-import { MeshSessions } from './sessions.js'
+import { MeshSessions, type LocalSession } from './sessions.js'
+import { Claims } from './claims.js'
+import { registerClaimHandlers } from './claim-handlers.js'
 import { AttachmentKeys } from './attachment-keys.js'
 import { DaemonClock } from './clock.js'
 import { registerFileHandlers } from './file-handlers.js'
@@ -35,6 +37,8 @@ export interface DaemonSettings {
   dashboard?: { enabled?: boolean, port?: number }
   /** the dashboard's log of messages (off by default) */
   messageLog?: Partial<MessageLogSettings>
+  /** what the PreToolUse hook answers for a file another session claimed: ask (default) or deny */
+  claims?: { guard?: 'ask' | 'deny' }
 }
 
 export interface DaemonOptions {
@@ -78,6 +82,7 @@ export class Daemon extends EventEmitter {
   private readonly directFiles: boolean
   private readonly dashboardPort: number | undefined
   readonly messageLog: MessageLog
+  readonly claims: Claims
   dashboard: Dashboard | null = null
 
   constructor (opts: DaemonOptions = {}) {
@@ -91,6 +96,7 @@ export class Daemon extends EventEmitter {
     this.tcpLinks = opts.tcpLinks !== false
     this.directFiles = opts.directFiles !== false
     this.dashboardPort = opts.dashboardPort
+    this.claims = new Claims(() => this.clock.now())
     this.messageLog = new MessageLog(path.join(this.paths.root, 'message-log.jsonl'), this.settings.messageLog, () => this.clock.now())
     this.store = new Corestore(this.paths.store)
   }
@@ -110,6 +116,7 @@ export class Daemon extends EventEmitter {
     registerHandlers(this)
     registerSessionHandlers(this)
     registerFileHandlers(this)
+    registerClaimHandlers(this)
     await this.ipc.listen(this.paths.socket)
     fs.writeFileSync(this.paths.pid, String(process.pid) + '\n', { mode: 0o600 })
     if (this.settings.dashboard?.enabled !== false) await this.startDashboard()
@@ -195,6 +202,10 @@ export class Daemon extends EventEmitter {
     sessions.on('malformed', (key: string) => this.log(`closed the session channel of ${key.slice(0, 8)}: malformed frame`))
     sessions.on('refused', (key: string) => this.log(`refused a session or message from ${key.slice(0, 8)}: it is not that member's`))
     sessions.on('sent', (e: SentEvent) => this.messageLog.add(logEntry(sessions, 'sent', e.frame, e.from, e.to, e.replyTo)))
+    sessions.on('ended', (s: LocalSession) => {
+      this.claims.releaseSession(mesh, s.info.id, { session: s.info.name, sessionId: s.info.id, member: this.label })
+        .catch((err: Error) => this.log(`${mesh.name}: could not release the claims of session ${s.info.name}: ${err.message}`))
+    })
     sessions.on('received', (e: ReceivedEvent) => this.messageLog.add(logEntry(sessions, 'received', e.frame, e.session, [e.session.name], null)))
     this.sessions.set(mesh.keyHex, sessions)
     await network.addMesh(mesh)
@@ -211,6 +222,16 @@ export class Daemon extends EventEmitter {
 
   allSessions (): MeshSessions[] {
     return [...this.sessions.values()]
+  }
+
+  /** The session of this daemon whose Claude Code is one of these processes (a hook's ancestors). */
+  sessionByPids (pids: number[]): { session: LocalSession, sessions: MeshSessions } | null {
+    for (const pid of pids) {
+      for (const sessions of this.sessions.values()) {
+        for (const session of sessions.local.values()) if (session.claudePid === pid) return { session, sessions }
+      }
+    }
+    return null
   }
 
   /** Called when a session registers (the idle exit timer, once there is one, starts over). */
@@ -272,6 +293,7 @@ export class Daemon extends EventEmitter {
       await this.dashboard?.close().catch(noop)
       await this.ipc.close().catch(noop)
       await this.messageLog.close().catch(noop)
+      this.claims.close()
       for (const sessions of this.sessions.values()) await sessions.close().catch(noop)
       for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
       for (const network of this.networks.values()) await network.close().catch(noop)

@@ -78,7 +78,7 @@ export function registerHandlers (daemon: Daemon): void {
 
   ipc.handle('mesh.overview', async (p) => {
     const meshes = p.mesh === undefined || p.mesh === null ? [...daemon.meshes.values()] : [daemon.resolveMesh(p.mesh)]
-    return meshes.map((m) => overview(daemon, m))
+    return await Promise.all(meshes.map(async (m) => await overview(daemon, m)))
   })
 
   ipc.handle('dashboard.url', async () => {
@@ -121,6 +121,8 @@ export function registerHandlers (daemon: Daemon): void {
       (p.refusedMessages === undefined || daemon.sessionsOf(mesh).counters.refusedMessages >= p.refusedMessages) &&
       (p.refusedCores === undefined || network.replication.refused >= p.refusedCores) &&
       (p.logged === undefined || daemon.messageLog.size >= p.logged) &&
+      (p.claims === undefined || liveClaims === p.claims) &&
+      (p.indexers === undefined || mesh.indexerWriters.length === p.indexers) &&
       (p.delivered === undefined || daemon.sessionsOf(mesh).status(p.delivered)?.recipients.every((r) => r.status === 'delivered' || r.status === 'read') === true) &&
       (p.status === undefined || daemon.sessionsOf(mesh).status(p.status.id)?.recipients.every((r) => r.status === p.status?.is) === true) &&
       (p.peer === undefined || daemon.sessionsOf(mesh).sessions().some((s) => s.name === p.peer?.name &&
@@ -128,6 +130,13 @@ export function registerHandlers (daemon: Daemon): void {
         (p.peer.summary === undefined || s.summary === p.peer.summary) &&
         (p.peer.group === undefined || s.groups.some((g) => g.name === p.peer?.group)) &&
         (p.peer.receives === undefined || s.receives === p.peer.receives)))
+    let liveClaims = 0
+    const countClaims = async (): Promise<void> => {
+      if (p.claims === undefined) return
+      const now = daemon.clock.now()
+      liveClaims = (await mesh.listClaims()).filter((c) => c.expiresAt > now).length
+    }
+    await countClaims()
     if (!holds()) {
       // every event after which one of the conditions may have changed
       const sources: Array<[EventEmitter, string[]]> = [
@@ -136,10 +145,11 @@ export function registerHandlers (daemon: Daemon): void {
         [network, ['peers', 'refused', 'roster', 'refused-core']],
         [network.relay, ['open', 'close']],
         [daemon.sessionsOf(mesh), ['roster', 'malformed', 'status', 'refused']],
-        [daemon.messageLog, ['logged']]
+        [daemon.messageLog, ['logged']],
+        [mesh, ['claims']]
       ]
       await new Promise<void>((resolve, reject) => {
-        const check = (): void => { if (holds()) { cleanup(); resolve() } }
+        const check = (): void => { countClaims().then(() => { if (holds()) { cleanup(); resolve() } }, () => {}) }
         const timer = setTimeout(() => { cleanup(); reject(MeshError.TIMEOUT(`waiting for ${JSON.stringify(p)}`)) }, p.timeoutMs)
         const cleanup = (): void => {
           clearTimeout(timer)
@@ -157,6 +167,12 @@ export function registerHandlers (daemon: Daemon): void {
     for (const mesh of daemon.meshes.values()) await mesh.files.onupdate()
     for (const sessions of daemon.allSessions()) sessions.tick() // presence, the offline queue and attachment keys expire on the moved clock
     return { now }
+  })
+
+  ipc.handle('test.isolate', async (p) => {
+    if (!daemon.clock.adjustable) throw MeshError.BAD_INPUT('method', 'test.isolate is only for tests (start the daemon with CLAUDEMESH_TEST_CLOCK=1)')
+    for (const network of daemon.networks.values()) network.isolate(p.on)
+    return { isolated: p.on }
   })
 
   ipc.handle('stop', async (_params, conn) => {
@@ -217,7 +233,7 @@ export function meshSummary (daemon: Daemon, mesh: Mesh): MeshSummary {
 }
 
 /** What the dashboard's Peers page shows of a mesh: members and how this daemon reaches each, and every session. */
-function overview (daemon: Daemon, mesh: Mesh): MeshOverview {
+async function overview (daemon: Daemon, mesh: Mesh): Promise<MeshOverview> {
   const network = daemon.networkOf(mesh)
   const sessions = daemon.sessionsOf(mesh)
   const now = daemon.clock.now()
@@ -226,13 +242,14 @@ function overview (daemon: Daemon, mesh: Mesh): MeshOverview {
     return { ...m, connection }
   })
   const local = new Set(sessions.local.keys())
+  const claims = await daemon.claims.live(mesh)
   return {
     name: mesh.name,
     key: mesh.keyHex,
     owner: mesh.isOwner,
     self: daemon.swarmKey,
     members,
-    sessions: sessions.sessions().map((s) => ({ ...s, local: local.has(s.id), lastSeen: local.has(s.id) ? now : sessions.roster.get(s.id)?.seen ?? now }))
+    sessions: sessions.sessions().map((s) => ({ ...s, claims: claims.filter((c) => c.session.id === s.id), local: local.has(s.id), lastSeen: local.has(s.id) ? now : sessions.roster.get(s.id)?.seen ?? now }))
       .sort((a, b) => a.name.localeCompare(b.name))
   }
 }

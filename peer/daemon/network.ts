@@ -120,6 +120,7 @@ export class Network extends EventEmitter {
 
   /** A member of any mesh on this network, by the view or the relay's word, and not removed. */
   allowed (swarmKey: string): boolean {
+    if (this.isolated) return false
     for (const mesh of this.meshes.values()) if (this.memberOf(mesh, swarmKey)) return true
     return false
   }
@@ -177,6 +178,14 @@ export class Network extends EventEmitter {
       return remote !== null && this.addresses.includes(remote) ? 'relayed' : 'direct'
     }
     return null
+  }
+
+  /** tests only (test.isolate): refuse and drop every member, as a network partition would */
+  private isolated = false
+
+  isolate (on: boolean): void {
+    this.isolated = on
+    this.reconcile()
   }
 
   roster (mesh: Mesh): RosterEntry[] {

@@ -124,7 +124,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
   ipc.handle('peers.list', async (p, conn) => {
     const { session, sessions } = of(conn)
     const roster = sessions.sessions().filter((s) => p.group === undefined || p.group === null || s.groups.some((g) => g.name === p.group))
-    return { self: session.info.id, mesh: sessions.mesh.name, sessions: roster.sort(byName) }
+    return { self: session.info.id, mesh: sessions.mesh.name, sessions: roster.sort(byName), claims: await daemon.claims.live(sessions.mesh) }
   })
 
   // state and memory calls come from a session (MCP) or from a person (CLI): caller() says which
@@ -173,7 +173,7 @@ export function registerSessionHandlers (daemon: Daemon): void {
   ipc.handle('sessions.list', async () => daemon.allSessions().map((s) => ({ mesh: s.mesh.name, sessions: s.sessions().sort(byName) })))
 
   ipc.handle('hook', async (p) => {
-    const found = findByPids(daemon, p.pids)
+    const found = daemon.sessionByPids(p.pids)
     if (found === null) return { matched: false }
     const { session, sessions } = found
     let context: Delivered[] = []
@@ -196,7 +196,10 @@ export function registerSessionHandlers (daemon: Daemon): void {
         sessions.unregister(session)
         break
     }
-    return { matched: true, sessionId: session.info.id, additionalContext: context.length > 0 ? formatForContext(context) : null }
+    // what claudemesh itself has to tell a hooks session (a claim that settled) rides along
+    const notices = p.event !== 'SessionEnd' && session.receives === 'hooks' ? session.notices.splice(0) : []
+    const parts = [...notices, ...(context.length > 0 ? [formatForContext(context)] : [])]
+    return { matched: true, sessionId: session.info.id, additionalContext: parts.length > 0 ? parts.join('\n') : null }
   })
 }
 
@@ -231,15 +234,6 @@ function stripMesh (target: string, meshName: string, daemon: Daemon): string {
   if (!daemon.meshes.has(prefix)) return target
   if (prefix !== meshName) throw MeshError.BAD_INPUT('to', `"${target}": this session is in mesh ${meshName}; it can only message sessions of that mesh`)
   return target.slice(at + 1)
-}
-
-function findByPids (daemon: Daemon, pids: number[]): { session: LocalSession, sessions: MeshSessions } | null {
-  for (const pid of pids) {
-    for (const sessions of daemon.allSessions()) {
-      for (const session of sessions.local.values()) if (session.claudePid === pid) return { session, sessions }
-    }
-  }
-  return null
 }
 
 function byName (a: SessionInfo, b: SessionInfo): number {

@@ -36,6 +36,8 @@ export interface LocalSession {
   inbox: Inbox
   /** handed to Claude and not read yet (for read receipts), oldest first */
   unread: Map<string, MessageFrame>
+  /** what claudemesh itself tells a hooks session at its next hook (a claim that settled) */
+  notices: string[]
 }
 
 /** most delivered messages a session remembers for read receipts */
@@ -245,7 +247,8 @@ export class MeshSessions extends EventEmitter {
       claudePid: opts.claudePid,
       // a session registering again gets back what was held for it
       inbox: this.held.claim(id),
-      unread: new Map()
+      unread: new Map(),
+      notices: []
     }
     this.local.set(id, session)
     this.outbox.learn(opts.name, this.self.swarmKey)
@@ -255,9 +258,20 @@ export class MeshSessions extends EventEmitter {
     return session
   }
 
+  /** Tells a session something from claudemesh itself: pushed to a channel or inbox, held for a hooks session's next hook. */
+  notify (session: LocalSession, text: string, meta: Record<string, string>): void {
+    if (session.receives === 'hooks') {
+      session.notices.push(text)
+      if (session.notices.length > 64) session.notices.shift()
+      return
+    }
+    session.conn.send({ event: 'notice', data: { text, meta } })
+  }
+
   unregister (session: LocalSession): void {
     if (this.local.get(session.info.id) !== session) return
     this.local.delete(session.info.id)
+    this.emit('ended', session)
     session.inbox.unpush() // what its inbox did not confirm is still held
     this.held.release(session.info.id, session.inbox)
     this.broadcast({ t: 'gone', id: session.info.id })

@@ -4,7 +4,8 @@
 import { humanBytes } from '../cli/output.js'
 import { oneLine, block, body, memberName } from '../../protocol/display.js'
 import type { SessionInfo } from '../../protocol/session-wire.js'
-import type { SendResult, Delivered, StateChange, AttachmentInfo, StateEntry, FileEntry, FileAccess, RecallHit, Author } from '../daemon/contract.js'
+import type { SendResult, Delivered, StateChange, AttachmentInfo, StateEntry, FileEntry, FileAccess, RecallHit, Author, ClaimView, ClaimAnswer } from '../daemon/contract.js'
+import { CLAIM_LIMITS } from '../../protocol/claims.js'
 
 export const MESSAGE_TAG = 'claudemesh-message'
 
@@ -116,12 +117,51 @@ export function formatFileStatus (r: { file: FileEntry, accesses: FileAccess[] }
 }
 
 /** One line per session; every field a member wrote is kept to one line. */
-export function formatPeers (r: { self: string, mesh: string, sessions: SessionInfo[] }): string {
+export function formatPeers (r: { self: string, mesh: string, sessions: SessionInfo[], claims?: ClaimView[] }): string {
   if (r.sessions.length === 0) return `Nobody is online in ${oneLine(r.mesh)}.`
   const lines = r.sessions.map((s) => {
-    const summary = s.summary !== '' ? `; ${oneLine(s.summary)}` : ''
+    const held = (r.claims ?? []).filter((c) => c.session.id === s.id && c.verdict === 'granted')
+    const summary = (s.summary !== '' ? `; ${oneLine(s.summary)}` : '') + (held.length > 0 ? `; claims ${held.map((c) => `${claimPaths(c)} (${c.mode})`).join('; ')}` : '')
     const receives = s.receives !== undefined ? `, receives by ${s.receives}` : ''
     return `- ${s.name}${s.id === r.self ? ' (you)' : ''} ${s.id} role ${oneLine(s.role)}, ${s.status}${receives}, groups ${formatGroups(s)}${summary}; cwd ${oneLine(s.cwd)}; member ${memberName(s.label, s.member)}`
   })
   return `Sessions in ${oneLine(r.mesh)}:\n${lines.join('\n')}`
+}
+
+function iso (at: number): string {
+  return new Date(at).toISOString()
+}
+
+function claimPaths (c: ClaimView): string {
+  return c.paths.map((p) => oneLine(p)).join(', ')
+}
+
+/** One claim on one line: what, how, whose, until when, and how it stands. */
+export function describeClaim (c: ClaimView): string {
+  const note = c.note !== '' ? `: ${oneLine(c.note)}` : ''
+  return `${c.id} ${claimPaths(c)} (${c.mode}, ${c.status}) in ${oneLine(c.repo)} by ${oneLine(c.session.name)} on ${oneLine(c.by.member)} until ${iso(c.expiresAt)}${note}`
+}
+
+function conflictText (c: ClaimView): string {
+  const k = c.conflict
+  if (k === null) return `this member holds too many claims (${CLAIM_LIMITS.perMember}); release some first`
+  return `${claimPaths(c)} overlap${c.paths.length === 1 ? 's' : ''} claim ${k.id} of ${oneLine(k.session)} on ${oneLine(k.member)} (${k.paths.map(oneLine).join(', ')}, ${k.mode}) until ${iso(k.expiresAt)}`
+}
+
+export function formatClaimAnswer (a: ClaimAnswer): string {
+  const c = a.claim
+  if (a.status === 'granted') return `${a.renewed ? 'Renewed' : 'Granted'}: claim ${c.id} on ${claimPaths(c)} (${c.mode}) in ${oneLine(c.repo)} until ${iso(c.expiresAt)}. Claim again to renew; release it when done.`
+  if (a.status === 'denied') return `Denied: ${conflictText(c)}. Work on something else, or ask its holder with send_message.`
+  return `Pending: claim ${c.id} on ${claimPaths(c)} (${c.mode}) is in the log but not settled yet (the mesh's indexers have not confirmed it; another session's overlapping claim may still win). You will be told when it is granted or denied; until then treat these paths as not yours.`
+}
+
+export function formatClaims (claims: ClaimView[]): string {
+  return claims.length === 0 ? 'No live claims.' : `Claims:\n${claims.map((c) => `- ${describeClaim(c)}`).join('\n')}`
+}
+
+/** What a session is told when its pending claim settled. */
+export function claimNoticeText (n: { claim: ClaimView, status: string }): string {
+  const c = n.claim
+  if (n.status === 'granted') return `claudemesh: your pending claim ${c.id} on ${claimPaths(c)} is now granted (until ${iso(c.expiresAt)}).`
+  return `claudemesh: your pending claim ${c.id} on ${claimPaths(c)} was DENIED once the mesh settled: ${conflictText(c)}. Stop editing those paths; coordinate with its holder.`
 }

@@ -17,6 +17,7 @@ import { parse } from '../../protocol/schema.js'
 import type { SessionInfo, Receives } from '../../protocol/session-wire.js'
 import type { Delivered, StateChange } from '../daemon/contract.js'
 import { messageNotification, stateNotification, inboxText } from './format.js'
+import { body } from '../../protocol/display.js'
 import { TOOL_LIST, toolNamed, inputJsonSchema } from './tools.js'
 
 export interface McpOptions { name?: string, role?: string, groups?: string, mesh?: string, channel: boolean }
@@ -46,7 +47,7 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
         toInbox(data as Delivered).catch(() => {})
         return
       }
-      if (event !== 'message' && event !== 'state') return
+      if (event !== 'message' && event !== 'state' && event !== 'notice') return
       if (forward === null) early.push([event, data])
       else forward(event, data)
     },
@@ -128,6 +129,13 @@ export async function runMcpServer (opts: McpOptions): Promise<void> {
     server.notification({ method: 'notifications/claude/channel', params: { content, meta } }).catch(() => {})
   }
   const notify = (event: string, data: unknown): void => {
+    if (event === 'notice') {
+      // claudemesh itself speaking (a claim that settled): by the session's path
+      const n = data as { text: string, meta: Record<string, string> }
+      if (inbox !== null) writeInbox(inbox, n.text, 'next').catch(() => {})
+      else channel(body(n.text, 'channel'), n.meta)
+      return
+    }
     const n = event === 'message' ? messageNotification(data as Delivered) : event === 'state' ? stateNotification(data as StateChange) : null
     if (n !== null) channel(n.content, n.meta)
   }

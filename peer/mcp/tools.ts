@@ -12,7 +12,8 @@ import { Schemas, STATUSES, PRIORITIES } from '../../protocol/session-wire.js'
 import { oneLine } from '../../protocol/display.js'
 import { humanBytes } from '../cli/output.js'
 import type { Method, Params, Result, StateEntry } from '../daemon/contract.js'
-import { formatHits, formatEntry, formatGroups, formatSend, formatMessages, formatFiles, formatFileStatus, formatPeers } from './format.js'
+import { formatHits, formatEntry, formatGroups, formatSend, formatMessages, formatFiles, formatFileStatus, formatPeers, formatClaimAnswer, formatClaims } from './format.js'
+import { CLAIM_LIMITS, CLAIM_MODES } from '../../protocol/claims.js'
 
 export interface ToolContext { cwd: string }
 
@@ -242,6 +243,47 @@ export const TOOLS = [
     params: (a) => ({ id: a.id }),
     format: (r) => `Forgot ${r.id}.`,
     structured: (r) => ({ ...r })
+  }),
+  tool({
+    name: 'claim',
+    title: 'Claim files',
+    description: 'Claim files (globs relative to the repository, e.g. "src/api/**") or free-form resources (e.g. "staging-db") before working on them, so other sessions, on any machine, do not edit them meanwhile. Exclusive (default) conflicts with any overlapping claim; shared ones overlap each other. Decided in the mesh\'s log, first come first served: the answer is granted (settled), pending (not settled yet: you are told later) or denied (naming the holder and until when). Claim the same paths again to renew.',
+    annotations: SETS,
+    input: {
+      paths: z.preprocess((v) => typeof v === 'string' ? [v] : v, z.array(z.string().min(1, 'must not be empty').max(CLAIM_LIMITS.path, `must be at most ${CLAIM_LIMITS.path} characters`)).min(1, 'must name at least one path or resource').max(CLAIM_LIMITS.paths, `must be at most ${CLAIM_LIMITS.paths} paths`)).describe('file globs relative to the repository root (or absolute paths inside it), or resource names'),
+      mode: z.enum(CLAIM_MODES).optional().describe('exclusive (default): nobody else; shared: others may claim shared too'),
+      ttl_minutes: z.number().int().min(1, 'must be at least 1').max(1440, 'must be at most 1440 (24 h)').optional().describe('how long it lasts (default 30); claim again to renew'),
+      note: z.string().max(CLAIM_LIMITS.note, `must be at most ${CLAIM_LIMITS.note} characters`).optional().describe('what you are doing, shown to others')
+    },
+    guide: 'before editing files others might touch, claim them (globs relative to the repo, or resource names); work on them only once granted. Denied names the holder: pick other work or ask it. Renew by claiming again; release when done.',
+    method: 'claims.claim',
+    params: (a) => ({ paths: a.paths, mode: a.mode, ttlMs: (a.ttl_minutes ?? 30) * 60_000, note: a.note ?? '' }),
+    format: formatClaimAnswer,
+    structured: (r) => ({ ...r })
+  }),
+  tool({
+    name: 'release',
+    title: 'Release claims',
+    description: 'Release claims you hold, by id, or all of this session\'s (`all: true`). Claims also end at their time, and when this session ends.',
+    annotations: DELETES,
+    input: { ids: z.array(z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character claim id as returned by claim')).max(CLAIM_LIMITS.releaseIds).optional(), all: z.boolean().optional().describe('every claim of this session') },
+    guide: 'give claims back when the work is done (ids, or all).',
+    method: 'claims.release',
+    params: (a) => ({ ids: a.ids ?? null, all: a.all ?? false }),
+    format: (r) => r.released.length === 0 ? 'No claims to release.' : `Released ${r.released.length} claim${r.released.length === 1 ? '' : 's'}: ${r.released.join(', ')}.`,
+    structured: (r) => ({ ...r })
+  }),
+  tool({
+    name: 'list_claims',
+    title: 'List claims',
+    description: 'Live claims in the mesh: paths, mode, holder (session and member), until when, and whether each is granted or still pending. Filter by a path (claims covering it), a holder (session name, member label or session id prefix), or only yours.',
+    annotations: READ,
+    input: { path: z.string().max(4096).optional(), holder: z.string().max(200).optional(), mine: z.boolean().optional() },
+    guide: 'who holds what: by path, holder, or your own.',
+    method: 'claims.list',
+    params: (a) => ({ path: a.path ?? null, holder: a.holder ?? null, mine: a.mine ?? false }),
+    format: formatClaims,
+    structured: (claims) => ({ claims })
   }),
   tool({
     name: 'share_file',

@@ -14,6 +14,7 @@ import {
 } from '../../protocol/ops.js'
 import { fromHex, toHex } from '../../protocol/crypto.js'
 import { driveKeysFor } from './drive-keys.js'
+import { applyClaim, applyRelease, dropClaimsOf } from './claims-apply.js'
 import type { View } from './view.js'
 import { KEYS } from './view.js'
 
@@ -91,10 +92,32 @@ export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host:
         if ((await view.get(KEYS.swarm(existing.swarmKey)))?.value === op.writerKey) await view.del(KEYS.swarm(existing.swarmKey))
         const removed: RemovedRecord = { swarmKey: existing.swarmKey, at: op.at, label: existing.label }
         await view.put(KEYS.removed(op.writerKey), removed)
+        await dropClaimsOf(op.writerKey, view)
+        const indexers = ((await view.get(KEYS.indexers))?.value as string[] | undefined) ?? []
+        if (indexers.includes(op.writerKey)) await view.put(KEYS.indexers, indexers.filter((w) => w !== op.writerKey))
         const key = fromHex(op.writerKey)
         if (host.removeable(key)) await host.removeWriter(key)
         break
       }
+      case 'indexers': {
+        const owner = await ownerOf(view)
+        if (owner === null || writer !== owner.writerKey) break
+        const before = ((await view.get(KEYS.indexers))?.value as string[] | undefined) ?? []
+        const after: string[] = []
+        for (const w of op.writers) if (w !== owner.writerKey && !after.includes(w) && (await memberOf(view, w)) !== null) after.push(w)
+        for (const w of before) if (!after.includes(w) && (await memberOf(view, w)) !== null) await host.addWriter(fromHex(w), { indexer: false })
+        for (const w of after) if (!before.includes(w)) await host.addWriter(fromHex(w), { indexer: true })
+        await view.put(KEYS.indexers, after)
+        break
+      }
+      case 'claim': {
+        if ((await memberOf(view, writer)) === null) break
+        await applyClaim(op, writer, await authorOf(view, writer, op.by), view)
+        break
+      }
+      case 'claim.release':
+        await applyRelease(op, writer, (await ownerOf(view))?.writerKey ?? null, view)
+        break
       case 'drive.claim':
         await applyDriveClaim(op, writer, view, host)
         break

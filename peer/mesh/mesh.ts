@@ -9,7 +9,9 @@ import { StateSync } from './state-sync.js'
 import { MeshFiles, type Clock } from './files.js'
 import { openView, KEYS, type View } from './view.js'
 import { MeshCores } from './mesh-cores.js'
-import type { MemberRecord, JoinOp, Author } from '../../protocol/ops.js'
+import type { MemberRecord, JoinOp, Author, ClaimOp } from '../../protocol/ops.js'
+import type { ClaimEntry } from './claims-apply.js'
+import { CLAIM_LIMITS } from '../../protocol/claims.js'
 import { signMemberRemove, signMeshUpgrade, signInviteRevoke, signDriveClaim, checkStateValue, stateKey, memoryContent, memoryTags, memoryId } from '../../protocol/ops.js'
 import { randomBytes } from '../../protocol/crypto.js'
 import { parse } from '../../protocol/schema.js'
@@ -84,6 +86,7 @@ export class Mesh extends EventEmitter {
       requestSync: () => { this.refresh().catch(background(this.log, 'refreshing the view')) },
       log: opts.log
     })
+    this.clock = opts.clock ?? { now: Date.now }
     this.files = new MeshFiles(this.cores.session(store, config.namespace).namespace('files'), driveEncryptionKey(fromHex(config.encryptionKey)), {
       view: () => this.base.view,
       append: async (op) => { await this.append(op) },
@@ -91,7 +94,7 @@ export class Mesh extends EventEmitter {
       localWriter: () => this.localWriter,
       ownerWriter: () => this.ownerRecord?.writerKey ?? null,
       claimDrive: async () => { await this.claimDrive() },
-      clock: opts.clock ?? { now: Date.now },
+      clock: this.clock,
       log: (line) => this.log(line),
       maxBytes: opts.maxFileBytes ?? LIMITS.file,
       seenFile: opts.attachmentsSeen ?? null
@@ -141,6 +144,9 @@ export class Mesh extends EventEmitter {
   async memoryReady (): Promise<void> {
     await this.memoryLoading
   }
+
+  /** the daemon's clock: the time claims are made at (tests move it) */
+  readonly clock: Clock
 
   get name (): string { return this.config.name }
   get key (): Buffer { return this.base.key }
@@ -212,6 +218,7 @@ export class Mesh extends EventEmitter {
         await this.readMembers()
         await this.readState()
         await this.readMemory()
+        if (!this.closed) this.emit('claims')
       } while (this.refreshAgain && !this.closed)
     })()
     try {
@@ -231,12 +238,14 @@ export class Mesh extends EventEmitter {
     const removed = new Set<string>()
     for await (const entry of view.createReadStream(KEYS.removedRange)) removed.add((entry.value as { swarmKey: string }).swarmKey)
     // any change of a member record counts (a label, a drive claim), not only who is in
-    const fingerprint = JSON.stringify(members) + JSON.stringify([...removed].sort()) + JSON.stringify(owner?.value ?? null)
+    this.indexerList = ((await view.get(KEYS.indexers))?.value as string[] | undefined) ?? []
+    const fingerprint = JSON.stringify(members) + JSON.stringify([...removed].sort()) + JSON.stringify(owner?.value ?? null) + JSON.stringify(this.indexerList)
     this.memberList = members
     this.memberSwarmKeys = new Set(members.map((m) => m.swarmKey))
     this.removedSwarmKeys = removed
     if (fingerprint !== this.membersFingerprint) {
       this.membersFingerprint = fingerprint
+      if (this.isOwner) this.keepIndexers(members).catch((err) => this.log(`could not change the indexers: ${(err as Error).message}`))
       this.emit('members', members)
     }
   }
@@ -271,6 +280,61 @@ export class Mesh extends EventEmitter {
     if (query.trim() === '') throw MeshError.BAD_INPUT('query', 'must not be empty')
     await this.memoryReady()
     return this.memory.recall(query, limit, tags)
+  }
+
+  /** Appends a claim (or its renewal: the same id) and returns it as the view decided it. */
+  async claim (op: Omit<ClaimOp, 'type' | 'v' | 'at'>): Promise<ClaimEntry> {
+    await this.append({ type: 'claim', v: 1, at: this.clock.now(), ...op })
+    const entry = await this.getClaim(op.id)
+    if (entry === null) throw new MeshError('INTERNAL', `claim ${op.id} was written but is not in the view`)
+    return entry
+  }
+
+  async releaseClaims (ids: string[], by: Author): Promise<void> {
+    for (let i = 0; i < ids.length; i += CLAIM_LIMITS.releaseIds) await this.append({ type: 'claim.release', v: 1, at: this.clock.now(), ids: ids.slice(i, i + CLAIM_LIMITS.releaseIds), by })
+  }
+
+  async getClaim (id: string): Promise<ClaimEntry | null> {
+    return ((await this.base.view.get(KEYS.claim(id)))?.value as ClaimEntry | undefined) ?? null
+  }
+
+  /** Every claim in the view (ones past their time included until an op after it sweeps them). */
+  async listClaims (): Promise<ClaimEntry[]> {
+    const out: ClaimEntry[] = []
+    for await (const e of this.base.view.createReadStream(KEYS.claimsRange)) out.push(e.value as ClaimEntry)
+    return out.sort((a, b) => a.at - b.at)
+  }
+
+  /**
+   * Whether the claim's verdict is part of the mesh's settled history: the view's block that holds
+   * it is below what a majority of the indexers signed, so no reordering can change it any more.
+   */
+  async claimSettled (id: string): Promise<boolean> {
+    const node = await this.base.view.get(KEYS.claim(id))
+    return node !== null && node.seq < this.base.view.core.signedLength
+  }
+
+  /** the members indexing with the owner, as the view had them at the last refresh */
+  private indexerList: string[] = []
+  get indexerWriters (): string[] { return this.indexerList }
+
+  /** the members indexing with the owner, as the view has them */
+  async indexers (): Promise<string[]> {
+    return ((await this.base.view.get(KEYS.indexers))?.value as string[] | undefined) ?? []
+  }
+
+  /**
+   * The owner keeps two members as indexers besides itself (the two that joined first), once there
+   * are two: then any two of the three settle history, the owner's machine among them or not. With
+   * fewer members the owner indexes alone (a second indexer would need both online).
+   */
+  private async keepIndexers (members: MemberRecord[]): Promise<void> {
+    if (!this.base.writable || this.closed) return
+    const others = members.filter((m) => m.writerKey !== this.localWriter).sort((a, b) => a.joinedAt - b.joinedAt || a.writerKey.localeCompare(b.writerKey))
+    const wanted = others.length >= 2 ? others.slice(0, 2).map((m) => m.writerKey) : []
+    const now = await this.indexers()
+    if (JSON.stringify(now) === JSON.stringify(wanted)) return
+    await this.append({ type: 'indexers', v: 1, at: Date.now(), writers: wanted })
   }
 
   async forget (id: string, by: Author): Promise<void> {

@@ -30,7 +30,11 @@ export const KEYS = {
   accessesRange: { gt: 'access/', lt: 'access0' },
   /** access/, files-deleted/ and files/ together: nothing else sorts between them */
   fileKeysRange: { gt: 'access/', lt: 'files0' },
-  accessRange: (id: string) => ({ gt: `access/${id}/`, lt: `access/${id}0` })
+  accessRange: (id: string) => ({ gt: `access/${id}/`, lt: `access/${id}0` }),
+  claim: (id: string) => 'claims/' + id,
+  claimsRange: { gt: 'claims/', lt: 'claims0' },
+  /** the members that index the mesh besides the owner (the owner's `indexers` op) */
+  indexers: 'meta/indexers'
 } as const
 
 /**

@@ -22,9 +22,11 @@ export class McpSession {
   }
 
   /** Starts `claudemesh mcp` for `home` with the given args, connected like Claude Code would. */
-  static async start (t: Teardown, home: string, args: string[], env: Record<string, string> = {}): Promise<McpSession> {
+  /** `cwd`: the session's working directory (its repository, for claims) */
+  static async start (t: Teardown, home: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<McpSession> {
     const transport = new StdioClientTransport({
       command: process.execPath,
+      ...(cwd !== undefined ? { cwd } : {}),
       args: [BIN, 'mcp', ...args],
       env: { ...outsideClaudeCode(), CLAUDEMESH_HOME: home, CLAUDEMESH_CHANNELS: '1', CLAUDEMESH_WATCH_PID: String(process.pid), ...env },
       stderr: 'ignore'
