@@ -39,7 +39,7 @@ if (why !== null) {
   // brittle counts what is declared: nothing is declared, nothing is counted
   process.stdout.write(`# NOT RUN (not counted): the real Claude Code tests (claude-code.test.js): ${why}\n`)
 } else {
-  test(`real Claude Code ${CLAUDE_CODE_VERSION}, offline: an idle interactive session starts a turn when a mesh message arrives; a -p session calls a claudemesh tool`, { timeout: 240_000 }, async (t) => {
+  test(`real Claude Code ${CLAUDE_CODE_VERSION}, offline: an idle interactive session starts a turn when a mesh message arrives; a -p session calls a claudemesh tool, and its Edit of a file another session claimed is stopped by the guard`, { timeout: 240_000 }, async (t) => {
     const result = await inNamespace(claude)
     t.absent(result.error, result.error ?? 'the run finished')
     const tui = result.tui ?? {}
@@ -51,10 +51,14 @@ if (why !== null) {
     t.is(print.exit, 0, '-p exits 0')
     t.is(print.toolOffered, true, 'the claudemesh tools are offered to the model')
     t.is(print.toolAnswered, true, 'the model\'s list_peers call reached claudemesh, and its answer came back')
+    const guard = result.guard ?? {}
+    t.is(guard.claim, 'granted', 'another session claimed src/**')
+    t.is(guard.stopped, true, 'the -p session\'s Edit of a claimed file was stopped, and Claude read why: ' + String(guard.toolResult))
+    t.is(guard.file, 'export const port = 3000\n', 'the file is unchanged')
   })
 }
 
-interface Result { tui?: Record<string, any>, print?: Record<string, any>, error?: string }
+interface Result { tui?: Record<string, any>, print?: Record<string, any>, guard?: Record<string, any>, error?: string }
 
 function inNamespace (claude: string): Promise<Result> {
   return new Promise((resolve) => {

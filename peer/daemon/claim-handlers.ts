@@ -7,7 +7,7 @@ import { MeshError } from '../../protocol/errors.js'
 import { pathMatches, normalizePattern } from '../../protocol/claims.js'
 import { repoOf, relativeTo } from './repo.js'
 import { claimNoticeText } from '../mcp/format.js'
-import type { ClaimNotice } from './claims.js'
+import { repoContaining, type ClaimNotice } from './claims.js'
 import path from 'node:path'
 
 export function registerClaimHandlers (daemon: Daemon): void {
@@ -74,10 +74,10 @@ export function registerClaimHandlers (daemon: Daemon): void {
     const file = path.resolve(p.cwd ?? '/', p.path)
     const meshes = found !== null ? [found.sessions.mesh] : [...daemon.meshes.values()]
     for (const mesh of meshes) {
-      const r = await daemon.claims.holderOf(mesh, file, found?.session.info.id ?? null)
+      const r = await daemon.claims.holderOf(mesh, file, found?.session.info.id ?? null, p.cwd ?? found?.session.info.cwd ?? null)
       if (r.claim !== null) return { holder: r.claim, decision, repo: r.repo, path: r.path }
     }
-    const repo = repoOf(path.dirname(file))
+    const repo = repoContaining(file, p.cwd ?? found?.session.info.cwd ?? null)
     return { holder: null, decision, repo: repo.id, path: relativeTo(repo, file) }
   })
 }

@@ -8,7 +8,7 @@ import type { Mesh } from '../mesh/mesh.js'
 import type { ClaimEntry } from '../mesh/claims-apply.js'
 import type { Author } from '../../protocol/ops.js'
 import type { ClaimView, ClaimAnswer, ClaimStatus } from './contract.js'
-import { repoOf, relativeTo } from './repo.js'
+import { repoOf, relativeTo, type Repo } from './repo.js'
 import path from 'node:path'
 
 /** how long a claim's answer waits for the mesh to settle it before saying `pending` */
@@ -19,6 +19,15 @@ const PENDING_CHECK_MS = 500
 export interface ClaimNotice { claim: ClaimView, status: ClaimStatus }
 
 interface Pending { mesh: Mesh, sessionId: string, tell: (notice: ClaimNotice) => void }
+
+/** The repository of a file: the one of the working directory (a git repository, or outside git the folder itself) when the file is in it, else the file's own. */
+export function repoContaining (file: string, cwd: string | null): Repo {
+  if (cwd !== null) {
+    const here = repoOf(cwd)
+    if (relativeTo(here, file) !== null) return here
+  }
+  return repoOf(path.dirname(file))
+}
 
 export class Claims {
   private readonly now: () => number
@@ -140,8 +149,8 @@ export class Claims {
   }
 
   /** The claim of another session that holds `file` exclusively (granted or pending), if any. */
-  async holderOf (mesh: Mesh, file: string, sessionId: string | null): Promise<{ claim: ClaimView | null, repo: string, path: string | null }> {
-    const repo = repoOf(path.dirname(file))
+  async holderOf (mesh: Mesh, file: string, sessionId: string | null, cwd: string | null): Promise<{ claim: ClaimView | null, repo: string, path: string | null }> {
+    const repo = repoContaining(file, cwd)
     const rel = relativeTo(repo, file)
     if (rel === null) return { claim: null, repo: repo.id, path: null }
     for (const c of await this.live(mesh)) {

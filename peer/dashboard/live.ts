@@ -45,6 +45,7 @@ export class LiveChanges extends EventEmitter {
         [sessions, 'roster', on('peers')],
         [mesh, 'state', on('state')],
         [mesh, 'memory', on('memory')],
+        [mesh, 'claims', on('peers')],
         [mesh.files, 'files', on('files')]
       ]
       for (const [emitter, event, fn] of wiring) emitter.on(event, fn)

@@ -20,7 +20,7 @@ const BIN = fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
 const KEY = 'sk-ant-claudemesh-test'
 const PING = 'MESHPING which port does your dev server use'
 
-interface Result { tui: Record<string, unknown>, print: Record<string, unknown>, error?: string }
+interface Result { tui: Record<string, unknown>, print: Record<string, unknown>, guard: Record<string, unknown>, error?: string }
 
 async function main (): Promise<void> {
   const claude = process.argv[2]
@@ -29,12 +29,18 @@ async function main (): Promise<void> {
   const api = await FakeMessagesApi.start()
   const tmux = ['-L', `cm-${process.pid}`]
   const cmHome = path.join(root, 'mesh')
-  const result: Result = { tui: {}, print: {} }
+  const result: Result = { tui: {}, print: {}, guard: {} }
   try {
     const ccHome = path.join(root, 'home')
     const project = path.join(root, 'project')
     const bin = path.join(root, 'bin')
-    for (const d of [ccHome, project, bin]) fs.mkdirSync(d, { recursive: true })
+    for (const d of [ccHome, project, bin, cmHome, path.join(ccHome, '.claude'), path.join(project, 'src')]) fs.mkdirSync(d, { recursive: true })
+    // the claims guard as `claudemesh install` adds it, set to deny (a -p session has nobody to ask)
+    fs.writeFileSync(path.join(cmHome, 'settings.json'), JSON.stringify({ claims: { guard: 'deny' } }))
+    fs.writeFileSync(path.join(ccHome, '.claude', 'settings.json'), JSON.stringify({
+      hooks: { PreToolUse: [{ matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: `'${process.execPath}' '${BIN}' hook PreToolUse`, timeout: 10 }] }] }
+    }))
+    fs.writeFileSync(path.join(project, 'src', 'app.ts'), 'export const port = 3000\n')
     fs.symlinkSync(claude, path.join(bin, 'claude'))
     fs.writeFileSync(path.join(ccHome, '.claude.json'), JSON.stringify({
       hasCompletedOnboarding: true,
@@ -107,6 +113,31 @@ async function main (): Promise<void> {
     const at = answered?.raw.indexOf('"tool_result"') ?? -1
     result.print.toolResult = at === -1 ? null : answered?.raw.slice(at, at + 600)
     result.print.stdout = p.stdout.slice(0, 400)
+
+    // 3. a -p session's Edit of a file another session claimed is stopped by the guard, with the reason
+    const holder = await connect(cmHome, 30_000)
+    try {
+      await holder.request('session.register', { name: 'holder', cwd: project, receives: 'hooks' })
+      const claim = await holder.request('claims.claim', { paths: ['src/**'], note: 'refactoring the server' })
+      result.guard.claim = claim.status
+      const target = path.join(project, 'src', 'app.ts')
+      api.reply = (req) => {
+        const raw = req.raw
+        if (raw.includes('"tool_result"')) return { text: 'done' }
+        if (raw.includes('change the port')) return { tool: 'Edit', input: { file_path: target, old_string: '3000', new_string: '4000' } }
+        return { text: 'nothing to do' }
+      }
+      const from = api.requests.length
+      const e = await run(process.execPath, [BIN, 'launch', '--name', 'editor', '--role', 'member', '--groups', '', '-y', '--quiet', '--', '-p', 'change the port to 4000', '--allowedTools', 'Edit'], { env: { ...env }, cwd: project }, 120_000)
+      result.guard.exit = e.code
+      const edited = api.requests.slice(from).find((r) => r.raw.includes('"tool_result"'))
+      const at = edited?.raw.indexOf('"tool_result"') ?? -1
+      result.guard.toolResult = at === -1 ? null : edited?.raw.slice(at, at + 800)
+      result.guard.stopped = edited?.raw.includes('is claimed by session holder') === true
+      result.guard.file = fs.readFileSync(target, 'utf-8')
+    } finally {
+      holder.close()
+    }
   } catch (err) {
     const screen = spawnSync('tmux', [...tmux, 'capture-pane', '-p'], { encoding: 'utf-8' }).stdout ?? ''
     let launchErr = ''

@@ -22,7 +22,7 @@ export function PeersPage ({ mesh }: { mesh: string }): unknown {
       <h2>Sessions <span class="count">${o.sessions.length}</span></h2>
       ${o.sessions.length === 0 ? html`<${Empty}>No session is online in ${o.name}.</${Empty}>` : html`
       <table class="sessions">
-        <thead><tr><th>Name</th><th>Role</th><th>Groups</th><th>Status</th><th>Summary</th><th>Working directory</th><th>Member</th><th>Receives by</th><th>Last seen</th></tr></thead>
+        <thead><tr><th>Name</th><th>Role</th><th>Groups</th><th>Status</th><th>Summary</th><th>Working directory</th><th>Member</th><th>Receives by</th><th>Claims</th><th>Last seen</th></tr></thead>
         <tbody>${o.sessions.map((s) => html`
           <tr data-session=${s.name} key=${s.id}>
             <td><strong>${s.name}</strong>${s.local ? html` <span class="tag">here</span>` : null}<div class="id">${s.id.slice(0, 12)}</div></td>
@@ -33,6 +33,7 @@ export function PeersPage ({ mesh }: { mesh: string }): unknown {
             <td class="path">${s.cwd}</td>
             <td>${s.label}</td>
             <td>${s.receives ?? 'unknown'}</td>
+            <td class="claims">${s.claims.filter((c) => c.verdict === 'granted').length === 0 ? '—' : s.claims.filter((c) => c.verdict === 'granted').map((c) => html`<div title=${c.note} class=${`claim claim-${c.status}`}><code>${c.paths.join(', ')}</code> ${c.mode}${c.status === 'pending' ? ' (pending)' : ''}</div>`)}</td>
             <td>${ago(s.lastSeen)}</td>
           </tr>`)}
         </tbody>
