@@ -184,3 +184,30 @@ test('a partition: overlapping claims on two machines are both pending; after he
   for (const m of others) await m.wait({ members: 2, claims: 1 })
   for (const m of others) t.absent((await m.ipc('claims.list', {})).some((x) => x.id === winner.id), `${m.label}: the kicked member's claim is gone`)
 })
+
+test('with the owner\'s daemon stopped, the two other indexers settle claims: its sessions\' claims are released as it stops, and a claim from a member that does not index is granted', { timeout: 240_000 }, async (t) => {
+  const [alice, bob, carol, dave] = await joinedHomes(t, ['alice', 'bob', 'carol', 'dave'], TEST_ENV)
+  for (const m of [alice, bob, carol, dave]) await m.wait({ indexers: 2, timeoutMs: 60_000 })
+  t.is((await dave.ipc('status')).meshes[0].history.indexing, false, 'the member that joined last does not index')
+  const [repoA, repoC, repoD] = ['a', 'c', 'd'].map(() => checkout(t, 'git@github.com:team/app.git'))
+  const a = await McpSession.start(t, alice.home, ['--name', 'a'], {}, repoA)
+  const c = await McpSession.start(t, carol.home, ['--name', 'c'], {}, repoC)
+  const d = await McpSession.start(t, dave.home, ['--name', 'd'], {}, repoD)
+  const held = await a.call('claim', { paths: ['docs/**'], note: 'owner at work' })
+  for (const m of [bob, carol, dave]) await m.wait({ claims: 1 })
+  t.ok(['granted', 'pending'].includes(held.data.status), `the owner's session claims docs/**: ${held.text}`)
+
+  await alice.run('daemon', 'stop')
+  for (const m of [bob, carol, dave]) await m.wait({ connected: 2, claims: 0 })
+  t.pass('the stopped daemon released its session\'s claim, and the others have the release')
+  const settled = async (s: McpSession, r: { data: any }): Promise<string> => r.data.status !== 'pending'
+    ? r.data.status
+    : (await s.notification((n) => n.meta.kind === 'claim' && n.meta.claim_id === r.data.claim.id)).meta.status
+  const fromD = await d.call('claim', { paths: ['src/**'], note: 'owner away' })
+  t.is(await settled(d, fromD), 'granted', `dave's claim is granted with the owner offline (first answer ${String(fromD.data.status)})`)
+  const fromC = await c.call('claim', { paths: ['src/api/**'] })
+  t.is(await settled(c, fromC), 'denied', 'and an overlapping claim from an indexer is denied')
+  // carol's daemon told its session `denied`, so it has settled both: only dave's claim holds there
+  const onCarol = await carol.ipc('claims.list', {})
+  t.alike(onCarol.map((x) => [x.session.name, x.status]), [['d', 'granted']], 'carol sees dave\'s claim, settled, and not its own')
+})

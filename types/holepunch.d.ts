@@ -186,6 +186,8 @@ declare module 'corestore' {
     key: Buffer
     discoveryKey: Buffer | null
     length: number
+    /** the peers replicating this core, with how much of it each holds from the start */
+    peers: Array<{ remoteContiguousLength: number }>
     ready (): Promise<void>
     close (): Promise<void>
   }
@@ -271,15 +273,21 @@ declare module 'autobase' {
     view: V
     writable: boolean
     isIndexer: boolean
+    /** this member is an indexer now (its acks count) */
+    ackable: boolean
     length: number
     signedLength: number
+    indexedLength: number
+    /** the indexer set the system has settled on; null before the base is open */
+    system: { indexers: Array<{ key: Buffer }> } | null
     opened: boolean
     closed: boolean
     wakeupProtocol: { addStream (stream: unknown): void }
     ready (): Promise<void>
     close (): Promise<void>
     update (): Promise<void>
-    append (value: T | T[], opts?: { optimistic?: boolean }): Promise<void>
+    /** null appends an ack (indexers) */
+    append (value: T | T[] | null, opts?: { optimistic?: boolean }): Promise<void>
     replicate (conn: unknown): unknown
   }
 }

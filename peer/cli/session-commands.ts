@@ -85,7 +85,7 @@ to pick the changes up.`)
     })
 
   program.command('hook')
-    .description('Run by Claude Code\'s hooks (see `claudemesh install`): reports the session\'s lifecycle to a running daemon.')
+    .description('Run by Claude Code\'s hooks (see `claudemesh install`): reports the session\'s lifecycle to a running daemon, and checks claims before an edit (PreToolUse).')
     .argument('[event]', EVENTS)
     .allowUnknownOption()
     .allowExcessArguments()
@@ -93,7 +93,10 @@ to pick the changes up.`)
 Claude Code passes its hook JSON on stdin (session_id, cwd, hook_event_name, ...). The hook talks
 to the daemon only if it is already running, never starts it, and gives up after about 2.5 s. It
 always exits 0, and prints only when the daemon hands over messages held for the session: as
-additional context on UserPromptSubmit and SessionStart, as the reason to go on at Stop.
+additional context on UserPromptSubmit and SessionStart, as the reason to go on at Stop. On
+PreToolUse (Edit, Write, MultiEdit, NotebookEdit) it asks the daemon whether another session claimed
+the file, and prints Claude Code's permission decision ("ask", or "deny" by settings.json) if so;
+with no daemon, or no answer within 1 s, the edit goes ahead.
 Set CLAUDEMESH_DEBUG=1 to see on stderr why it did nothing.`)
     .action(async (event: string | undefined) => {
       const { runHook } = await import('./hook.js')

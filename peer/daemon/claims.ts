@@ -153,10 +153,11 @@ export class Claims {
     const repo = repoContaining(file, cwd)
     const rel = relativeTo(repo, file)
     if (rel === null) return { claim: null, repo: repo.id, path: null }
-    for (const c of await this.live(mesh)) {
-      if (c.repo !== repo.id || c.session.id === sessionId || c.verdict !== 'granted') continue
+    const now = this.now()
+    for (const c of await mesh.listClaims()) {
+      if (c.expiresAt <= now || c.repo !== repo.id || c.session.id === sessionId || c.verdict !== 'granted') continue
       if (c.mode !== 'exclusive') continue
-      if (c.paths.some((p) => pathMatches(p, rel))) return { claim: c, repo: repo.id, path: rel }
+      if (c.paths.some((p) => pathMatches(p, rel))) return { claim: await this.view(mesh, c), repo: repo.id, path: rel }
     }
     return { claim: null, repo: repo.id, path: rel }
   }

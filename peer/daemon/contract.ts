@@ -9,6 +9,7 @@ import { LIMITS, DEFAULT_INVITE_EXPIRY_MS } from '../../protocol/limits.js'
 import { stateKey, memoryContent, memoryTags, memoryId, fileId, fileName, fileTags, claimId, claimNote, claimTtl } from '../../protocol/ops.js'
 import { CLAIM_LIMITS, CLAIM_MODES } from '../../protocol/claims.js'
 import type { ClaimEntry } from '../mesh/claims-apply.js'
+import type { MeshHistory } from '../mesh/mesh.js'
 import { Schemas, STATUSES, PRIORITIES, RECEIVES } from '../../protocol/session-wire.js'
 import type { SessionInfo, Receives } from '../../protocol/session-wire.js'
 import type { InviteInfo } from '../../protocol/relay-wire.js'
@@ -76,7 +77,10 @@ export interface MeshStatus {
   tcpLinks: { port: number | null, active: number, refused: number }
   /** files channels closed for a malformed frame (direct transfers; any mesh on this network) */
   malformedFileFrames: number
+  /** the mesh's log as this daemon has it: blocks of the view, how many of them are settled, and who settles */
+  history: MeshHistory
 }
+
 
 export interface DaemonStatus {
   pid: number

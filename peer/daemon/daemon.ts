@@ -59,6 +59,9 @@ export interface DaemonOptions {
 
 export { VERSION } from '../cli/version.js'
 
+/** how long a stopping daemon waits for a peer to take its last ops */
+const HAND_OFF_MS = 2000
+
 export class Daemon extends EventEmitter {
   readonly paths: HomePaths
   readonly store: Corestore
@@ -67,6 +70,8 @@ export class Daemon extends EventEmitter {
   readonly meshes = new Map<string, Mesh>()
   /** mesh key -> its sessions */
   private readonly sessions = new Map<string, MeshSessions>()
+  /** claim releases of ended sessions still being appended */
+  private readonly releasing = new Set<Promise<unknown>>()
   /** IPC connection -> the session it registered (see caller.ts) */
   readonly sessionBindings = new WeakMap<IpcConnection, Bound>()
   readonly startedAt = Date.now()
@@ -203,8 +208,10 @@ export class Daemon extends EventEmitter {
     sessions.on('refused', (key: string) => this.log(`refused a session or message from ${key.slice(0, 8)}: it is not that member's`))
     sessions.on('sent', (e: SentEvent) => this.messageLog.add(logEntry(sessions, 'sent', e.frame, e.from, e.to, e.replyTo)))
     sessions.on('ended', (s: LocalSession) => {
-      this.claims.releaseSession(mesh, s.info.id, { session: s.info.name, sessionId: s.info.id, member: this.label })
+      const released = this.claims.releaseSession(mesh, s.info.id, { session: s.info.name, sessionId: s.info.id, member: this.label })
         .catch((err: Error) => this.log(`${mesh.name}: could not release the claims of session ${s.info.name}: ${err.message}`))
+      this.releasing.add(released)
+      released.finally(() => this.releasing.delete(released)).catch(noop)
     })
     sessions.on('received', (e: ReceivedEvent) => this.messageLog.add(logEntry(sessions, 'received', e.frame, e.session, [e.session.name], null)))
     this.sessions.set(mesh.keyHex, sessions)
@@ -295,6 +302,11 @@ export class Daemon extends EventEmitter {
       await this.messageLog.close().catch(noop)
       this.claims.close()
       for (const sessions of this.sessions.values()) await sessions.close().catch(noop)
+      // the sessions' claims are released and handed to a peer before the network goes
+      await Promise.all([...this.releasing])
+      await Promise.all([...this.meshes.values()].map(async (mesh) => {
+        if (await mesh.handOff(HAND_OFF_MS).catch(() => 'late') === 'late') this.log(`${mesh.name}: no peer took this member's last ops before the stop; they travel when it is back`)
+      }))
       for (const mesh of this.meshes.values()) await mesh.close().catch(noop)
       for (const network of this.networks.values()) await network.close().catch(noop)
       if (this.embeddedRelay !== null) await this.embeddedRelay.close().catch(noop)

@@ -204,7 +204,8 @@ function meshStatus (daemon: Daemon, mesh: Mesh): MeshStatus {
     refusedConnections: network.refused.count,
     tcpLinks: { port: network.bulk.port, active: network.bulk.tcpLinks, refused: network.refused.tcpLinks },
     /** files channels closed for a malformed frame (direct transfers; any mesh on this network) */
-    malformedFileFrames: network.files.malformed
+    malformedFileFrames: network.files.malformed,
+    history: mesh.history
   }
 }
 

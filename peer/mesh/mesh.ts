@@ -1,4 +1,5 @@
 // One joined mesh: an encrypted autobase with a hyperbee view of its members.
+import { SettleNudge } from './settle-nudge.js'
 import { EventEmitter } from 'node:events'
 import Autobase from 'autobase'
 import type Corestore from 'corestore'
@@ -51,6 +52,16 @@ export interface MeshOptions {
   maxFileBytes?: number
 }
 
+/** the mesh's log as this daemon has it: blocks of the view, how many are settled, and who settles them */
+export interface MeshHistory {
+  length: number
+  settled: number
+  /** writers the mesh settles with (the owner's among them) */
+  indexers: number
+  /** this member is one of them */
+  indexing: boolean
+}
+
 export class Mesh extends EventEmitter {
   readonly config: MeshConfig
   readonly base: Autobase<unknown, View>
@@ -66,6 +77,7 @@ export class Mesh extends EventEmitter {
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
   closed = false
+  private readonly nudge: SettleNudge
 
   readonly files: MeshFiles
   /** every core this mesh opened (its autobase's, its drives'), by discovery key: what replication may carry for it */
@@ -107,7 +119,9 @@ export class Mesh extends EventEmitter {
       ackInterval: 1000,
       encryptionKey: fromHex(config.encryptionKey)
     })
+    this.nudge = new SettleNudge(this.base, (line) => this.log(`${this.name}: ${line}`))
     this.base.on('update', () => {
+      this.nudge.check()
       this.refresh().catch(background(this.log, 'refreshing the view'))
       this.files.onupdate().catch(background(this.log, 'following the files of the view'))
     })
@@ -314,6 +328,12 @@ export class Mesh extends EventEmitter {
     return node !== null && node.seq < this.base.view.core.signedLength
   }
 
+  /** how much of the log this daemon holds is settled, and by how many indexers */
+  get history (): MeshHistory {
+    const core = this.base.view.core
+    return { length: core.length, settled: core.signedLength, indexers: this.base.system?.indexers.length ?? 0, indexing: this.base.ackable }
+  }
+
   /** the members indexing with the owner, as the view had them at the last refresh */
   private indexerList: string[] = []
   get indexerWriters (): string[] { return this.indexerList }
@@ -513,6 +533,22 @@ export class Mesh extends EventEmitter {
     })
   }
 
+  /**
+   * Waits, up to `ms`, until a connected peer holds every block this member wrote. A stopping
+   * daemon hands off what it appended last (the releases of its sessions' claims): a block whose
+   * length the indexers saw but could not fetch would keep them from settling until it returns.
+   */
+  async handOff (ms: number): Promise<'handed' | 'no peer' | 'late'> {
+    const local = this.base.local
+    const deadline = Date.now() + ms
+    for (;;) {
+      if (local.length === 0 || local.peers.some((p) => p.remoteContiguousLength >= local.length)) return 'handed'
+      if (local.peers.length === 0) return 'no peer'
+      if (Date.now() >= deadline) return 'late'
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
@@ -521,6 +557,7 @@ export class Mesh extends EventEmitter {
     await this.memoryLoading?.catch(noop)
     while (this.refreshing !== null) await this.refreshing.catch(noop)
     await this.memorySync.save(this.base.view).catch(noop) // changes since the last save; failures are logged
+    this.nudge.close()
     await this.base.close()
   }
 }
