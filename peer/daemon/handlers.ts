@@ -103,7 +103,7 @@ export function registerHandlers (daemon: Daemon): void {
   })
 
   ipc.handle('wait', async (p) => {
-    const mesh = daemon.resolveMesh(p.mesh)
+    const mesh = await meshJoined(daemon, p.mesh, p.timeoutMs)
     const network = daemon.networkOf(mesh)
     const holds = (): boolean =>
       (p.state === undefined || mesh.stateCount === p.state) &&
@@ -178,6 +178,17 @@ export function registerHandlers (daemon: Daemon): void {
   ipc.handle('stop', async (_params, conn) => {
     setImmediate(() => { daemon.emit('stop-requested', conn) })
     return { stopping: true as const, pid: process.pid }
+  })
+}
+
+/** The named mesh, waiting (up to `ms`) for it to be joined when it is not yet: `launch` makes one after the daemon starts. */
+async function meshJoined (daemon: Daemon, name: string | null | undefined, ms: number): Promise<Mesh> {
+  if (name === undefined || name === null || name === '' || daemon.meshes.has(name)) return daemon.resolveMesh(name)
+  return await new Promise<Mesh>((resolve, reject) => {
+    const joined = (): void => { if (daemon.meshes.has(name)) { cleanup(); resolve(daemon.resolveMesh(name)) } }
+    const timer = setTimeout(() => { cleanup(); try { daemon.resolveMesh(name) } catch (err) { reject(err) } }, ms)
+    const cleanup = (): void => { clearTimeout(timer); daemon.off('meshes', joined) }
+    daemon.on('meshes', joined)
   })
 }
 

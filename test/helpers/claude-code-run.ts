@@ -70,16 +70,8 @@ async function main (): Promise<void> {
     if (started.status !== 0) throw new Error(`tmux did not start: ${started.stderr}`)
     const client = await connect(cmHome, 60_000)
     try {
-      // launch makes the local mesh once it has the daemon: until then there is nothing to wait in
-      for (let i = 0; ; i++) {
-        try {
-          await client.request('wait', { mesh: 'local', peer: { name: 'tui', receives: 'inbox' }, timeoutMs: 60_000 })
-          break
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'MESH_UNKNOWN' || i > 300) throw err
-          await new Promise((resolve) => setTimeout(resolve, 200))
-        }
-      }
+      // launch makes the local mesh once it has the daemon: the wait waits for the mesh too
+      await client.request('wait', { mesh: 'local', peer: { name: 'tui', receives: 'inbox' }, timeoutMs: 60_000 })
       result.tui.receives = 'inbox'
       await client.request('session.register', { name: 'sender', cwd: project, receives: 'hooks' })
       const before = api.requests.length
@@ -152,15 +144,24 @@ async function main (): Promise<void> {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
 }
 
+/** The daemon's IPC, once the session's MCP server has started it: connects when its socket appears. */
 async function connect (home: string, ms: number): Promise<IpcClient> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try {
-      return await IpcClient.connect(homePaths(home).socket)
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await new Promise((resolve) => setTimeout(resolve, 100)) // the daemon is started by the session's MCP server
+  const socket = homePaths(home).socket
+  const attempt = async (): Promise<IpcClient | null> => await IpcClient.connect(socket).catch(() => null)
+  const watcher = fs.watch(path.dirname(socket))
+  try {
+    const appeared = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no daemon listening at ${socket} after ${ms} ms`)), ms)
+      watcher.on('change', (_event, file) => { if (String(file) === path.basename(socket)) { clearTimeout(timer); resolve() } })
+    })
+    appeared.catch(() => {})
+    for (;;) {
+      const client = await attempt()
+      if (client !== null) return client
+      await appeared
     }
+  } finally {
+    watcher.close()
   }
 }
 
