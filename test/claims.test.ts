@@ -3,12 +3,11 @@
 // PreToolUse guard as Claude Code reads it; patterns and repository identities.
 import fs from 'node:fs'
 import path from 'node:path'
-import { spawn } from 'node:child_process'
 import test from 'brittle'
 import { patternsOverlap, pathMatches, normalizeRemote, badPattern } from '../protocol/claims.js'
 import { guardOutput, targetOf } from '../peer/cli/guard-hook.js'
 import { repoOf } from '../peer/daemon/repo.js'
-import { Member, joinedHomes, tmpDir, BIN } from './helpers/cli.js'
+import { joinedHomes, tmpDir, preToolUse } from './helpers/cli.js'
 import { McpSession } from './helpers/mcp.js'
 import type { ClaimView } from '../peer/daemon/contract.js'
 
@@ -23,21 +22,6 @@ function checkout (t: T, remote: string): string {
   fs.writeFileSync(path.join(dir, '.git', 'config'), `[core]\n\tbare = false\n[remote "origin"]\n\turl = ${remote}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`)
   fs.mkdirSync(path.join(dir, 'src', 'api'), { recursive: true })
   return dir
-}
-
-/** Runs `claudemesh hook PreToolUse` as Claude Code would, with its JSON on stdin. */
-function preToolUse (home: string, input: object, env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string, ms: number }> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now()
-    const child = spawn(process.execPath, [BIN, 'hook', 'PreToolUse'], { env: { ...process.env, CLAUDEMESH_HOME: home, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf-8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf-8').on('data', (d: string) => { stderr += d })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }))
-    child.stdin.end(JSON.stringify(input))
-  })
 }
 
 test('patterns: globs overlap as paths would, a folder covers what is below it, resources by name', (t) => {

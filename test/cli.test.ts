@@ -71,8 +71,14 @@ test('doctor checks the machine, the daemon and each relay, with a fix for what 
   const alice = new Member(t, 'alice')
   await alice.json('create', 'team', '--relay', relay.address) // key found through the relay's DHT
   const healthy = await alice.json<Array<{ name: string, ok: boolean }>>('doctor')
-  t.alike(healthy.map((c) => c.name).filter((n) => n !== 'messages'), ['node', 'home', 'daemon', 'relay team', 'clock team'])
+  t.alike(healthy.map((c) => c.name).filter((n) => n !== 'messages'), ['node', 'home', 'daemon', 'guard', 'relay team', 'clock team'])
   t.ok(healthy.filter((c) => c.name !== 'messages').every((c) => c.ok), 'every check passes on a healthy member')
+  const guardFile = path.join(alice.home, 'guard')
+  fs.renameSync(guardFile, guardFile + '.away')
+  const noGuard = (await alice.run('doctor', '--json'))
+  fs.renameSync(guardFile + '.away', guardFile)
+  const guard = (JSON.parse(noGuard.stdout) as Array<{ name: string, ok: boolean, detail: string }>).find((c) => c.name === 'guard')
+  t.is(guard?.ok, false, `a daemon without its guard port fails the guard check: ${String(guard?.detail)}`)
 
   // which path messages take, for the Claude Code on PATH
   const claude = fakeClaude(t)

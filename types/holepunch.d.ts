@@ -235,7 +235,7 @@ declare module 'hyperbee' {
     get (key: string): Promise<BeeNode<V> | null>
     put (key: string, value: V): Promise<void>
     del (key: string): Promise<void>
-    core: { on (event: 'truncate', fn: () => void): void, length: number, /** how much of the view its indexers signed (settled history) */ signedLength: number, treeHash (length?: number): Promise<Buffer> }
+    core: { on (event: 'truncate', fn: () => void): void, length: number, /** bumped by every truncation, so (fork, length) names one history */ fork: number, /** how much of the view its indexers signed (settled history) */ signedLength: number, treeHash (length?: number): Promise<Buffer> }
     createReadStream (range?: { gt?: string, gte?: string, lt?: string, lte?: string }): AsyncIterable<BeeNode<V>>
     createDiffStream (version: number, range?: { gt?: string, gte?: string, lt?: string, lte?: string }): AsyncIterable<{ left: BeeNode<V> | null, right: BeeNode<V> | null }>
   }

@@ -9,6 +9,9 @@ import { writeFileAtomic } from '../daemon/home.js'
 /** Absolute path of this package's `claudemesh` entry point (dist/peer/cli/bin.js). */
 export const BIN_PATH = fileURLToPath(new URL('./bin.js', import.meta.url))
 
+/** The PreToolUse guard's bash script (hooks/pre-tool-use.sh at the package's root). */
+export const GUARD_SCRIPT = fileURLToPath(new URL('../../../hooks/pre-tool-use.sh', import.meta.url))
+
 export const CLAUDE_INSTALL_HINT = 'install Claude Code with `npm install -g @anthropic-ai/claude-code`'
 
 export interface ClaudePaths {

@@ -1,9 +1,12 @@
 // `claudemesh doctor`: checks with a fix for each failure.
 import fs from 'node:fs'
+import os from 'node:os'
+import { spawnSync } from 'node:child_process'
+import { hookCommand } from './install.js'
 import { homePaths } from '../daemon/home.js'
 import path from 'node:path'
 import { connectDaemon, startDaemon } from './daemon-client.js'
-import { findOnPath } from './claude-config.js'
+import { findOnPath, claudemeshCommand } from './claude-config.js'
 import { claudeVersion, signIn, delivery } from './claude-code.js'
 import type { SessionInfo } from '../../protocol/session-wire.js'
 
@@ -44,6 +47,7 @@ export async function runDoctor (): Promise<Check[]> {
     let sockMode = 0
     try { sockMode = fs.statSync(paths.socket).mode & 0o777 } catch {}
     checks.push({ name: 'daemon', ok: (sockMode & 0o077) === 0, detail: `running, pid ${status.pid}, socket mode ${sockMode.toString(8)}`, fix: `chmod 600 ${paths.socket}` })
+    checks.push(guardCheck(paths.guard))
     for (const mesh of status.meshes) {
       try {
         const ping = await client.request('relay.ping', { mesh: mesh.name })
@@ -72,6 +76,19 @@ export async function runDoctor (): Promise<Check[]> {
     client.close()
   }
   return checks
+}
+
+/** The guard before edits as Claude Code runs it (bash, the guard's script, the daemon's guard port), on a file nobody claims. */
+function guardCheck (guardFile: string): Check {
+  const fix = 'install bash (the guard before edits runs in it), then restart the daemon: `claudemesh daemon stop`, `claudemesh daemon start`'
+  if (!fs.existsSync(guardFile)) return { name: 'guard', ok: false, detail: `the daemon has no guard port (${guardFile} is missing): the guard falls back on a Node process, slower`, fix }
+  const probe = { hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: path.join(os.tmpdir(), 'claudemesh-doctor-probe') }, cwd: os.tmpdir() }
+  const started = Date.now()
+  const res = spawnSync('/bin/sh', ['-c', hookCommand(claudemeshCommand(), 'PreToolUse')], { input: JSON.stringify(probe), encoding: 'utf-8', timeout: 10_000 })
+  const ms = Date.now() - started
+  const said = (res.stderr ?? '').trim()
+  if (res.status === 0 && said === '') return { name: 'guard', ok: true, detail: `the guard before edits answers through bash and the guard port in ${ms} ms`, fix: '' }
+  return { name: 'guard', ok: false, detail: said.split('\n')[0] ?? `exit ${String(res.status)}`, fix }
 }
 
 /** Which path sessions started on this machine get, and why; a failure when that is hooks and they are not installed. */

@@ -3,13 +3,14 @@
 // as the reason to go on at Stop).
 // It must never hold Claude up for long and never fail the session: every path exits 0.
 // Imports stay light (no zod, no holepunch): this runs on every prompt.
-import fs from 'node:fs'
+import { lineageOf } from '../daemon/process.js'
 import type { HookAnswer, Params } from '../daemon/contract.js'
 
 export const HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd', 'PreToolUse'] as const
 export type HookEvent = typeof HOOK_EVENTS[number]
 
-const STDIN_LIMIT = 1024 * 1024
+/** the most of Claude Code's JSON a hook reads (a Write carries the whole file); beyond it the guard passes and says so */
+export const HOOK_INPUT_LIMIT = 8 * 1024 * 1024
 const STDIN_TIMEOUT_MS = 1000
 const DAEMON_TIMEOUT_MS = 1500
 /** events whose hook output may carry `hookSpecificOutput.additionalContext` (Claude Code hooks reference) */
@@ -25,7 +26,12 @@ export async function runHook (event: string | undefined): Promise<void> {
       process.stderr.write(`claudemesh hook: ${event === undefined ? 'no event given' : `unknown event "${event}"`}; expected one of ${HOOK_EVENTS.join(', ')}. Claude Code runs this command from the hooks \`claudemesh install\` adds.\n`)
       return
     }
-    const input = parseInput(await readStdin())
+    const text = await readStdin()
+    if (event === 'PreToolUse' && text === null) {
+      process.stderr.write(`claudemesh hook: the tool call is over ${HOOK_INPUT_LIMIT / 1024 / 1024} MiB, so claims were not checked; the edit goes ahead\n`)
+      return
+    }
+    const input = parseInput(text ?? '')
     if (event === 'PreToolUse') {
       const { runGuard } = await import('./guard-hook.js')
       const out = await runGuard(input, ancestorPids())
@@ -64,8 +70,8 @@ export function hookOutput (event: string, answer: HookAnswer): string | null {
   return null
 }
 
-/** Claude Code's JSON on stdin: read up to 1 MiB, give up after 1 s, skip a terminal (a person). */
-function readStdin (): Promise<string> {
+/** Claude Code's JSON on stdin: read up to 8 MiB (null: more), give up after 1 s, skip a terminal (a person). */
+function readStdin (): Promise<string | null> {
   if (process.stdin.isTTY === true) return Promise.resolve('')
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
@@ -77,12 +83,12 @@ function readStdin (): Promise<string> {
       process.stdin.on('error', () => {})
       process.stdin.pause()
       process.stdin.destroy()
-      resolve(Buffer.concat(chunks).toString('utf-8'))
+      resolve(size > HOOK_INPUT_LIMIT ? null : Buffer.concat(chunks).toString('utf-8'))
     }
     const timer = setTimeout(finish, STDIN_TIMEOUT_MS)
     process.stdin.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > STDIN_LIMIT) { debug(new Error('hook input over 1 MiB ignored')); chunks.length = 0; finish(); return }
+      if (size > HOOK_INPUT_LIMIT) { debug(new Error('hook input over 8 MiB ignored')); chunks.length = 0; finish(); return }
       chunks.push(chunk)
     })
     process.stdin.once('end', finish)
@@ -103,31 +109,10 @@ function parseInput (text: string): Record<string, unknown> {
 
 /**
  * This process's ancestors, nearest first: the shell Claude Code ran us in, Claude Code itself,
- * and on up, stopping before pid 1. The daemon matches them against its sessions' processes.
+ * and on up. The daemon matches them against its sessions' processes.
  */
 export function ancestorPids (): number[] {
-  if (process.platform !== 'linux') return [process.ppid]
-  const pids: number[] = []
-  let pid = process.ppid
-  while (pid > 1 && pids.length < 64 && !pids.includes(pid)) {
-    pids.push(pid)
-    const parent = parentOf(pid)
-    if (parent === null) break
-    pid = parent
-  }
-  return pids.length === 0 ? [process.ppid] : pids
-}
-
-function parentOf (pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8')
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")"
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const ppid = Number(fields[1])
-    return Number.isInteger(ppid) && ppid >= 0 ? ppid : null
-  } catch {
-    return null
-  }
+  return lineageOf(process.ppid)
 }
 
 /** Asks the daemon, only if it already runs (a hook never starts it); null on any failure or after 1.5 s. */

@@ -6,7 +6,7 @@ import path from 'node:path'
 import crypto from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import {
-  claudePaths, claudemeshCommand, findOnPath, readJsonFile, formatJson, readText, writeText, shellQuote, isPlainObject,
+  claudePaths, claudemeshCommand, findOnPath, GUARD_SCRIPT, readJsonFile, formatJson, readText, writeText, shellQuote, isPlainObject,
   type JsonFile, type JsonObject
 } from './claude-config.js'
 import { GUIDANCE, IMPORT_LINE } from './guidance.js'
@@ -88,7 +88,25 @@ function runClaude (claude: string, args: string[]): { ok: boolean, output: stri
   return { ok: res.status === 0, output }
 }
 
-function hookCommand (invocation: { command: string, args: string[] }, event: string): string {
+/** bash by absolute path (Claude Code's PATH may differ from this shell's): on PATH, else /bin/bash, else null. */
+export function findBash (env: NodeJS.ProcessEnv = process.env): string | null {
+  const found = findOnPath('bash', env)
+  if (found !== null) return found
+  try {
+    fs.accessSync('/bin/bash', fs.constants.X_OK)
+    return '/bin/bash'
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The command Claude Code runs for a hook. The guard before edits is bash running the guard's
+ * script (it must answer faster than Node starts), handed the claudemesh command to fall back on;
+ * without bash it is the Node hook.
+ */
+export function hookCommand (invocation: { command: string, args: string[] }, event: string, bash: string | null = findBash()): string {
+  if (event === 'PreToolUse' && bash !== null) return 'exec ' + [bash, GUARD_SCRIPT, invocation.command, ...invocation.args].map(shellQuote).join(' ')
   return [invocation.command, ...invocation.args, 'hook', event].map(shellQuote).join(' ')
 }
 
@@ -152,8 +170,10 @@ export async function runInstall (): Promise<{ record: InstallRecord, report: Re
   const hooksCreated = settings.value.hooks === undefined
   const hooks = (settings.value.hooks ?? {}) as Record<string, unknown[]>
   const entries: Array<{ event: string, command: string, createdEvent: boolean }> = []
+  const bash = findBash()
+  if (bash === null) report.notes.push('bash was not found (on PATH or at /bin/bash), so the guard before edits runs on Node: slower (~70 ms an edit instead of ~6 ms). Install bash, then run `claudemesh install` again.')
   for (const event of HOOK_EVENTS) {
-    const command = hookCommand(invocation, event)
+    const command = hookCommand(invocation, event, bash)
     const list = hooks[event] ?? []
     const present = list.some((group) => isPlainObject(group) && Array.isArray(group.hooks) && group.hooks.some((h) => isPlainObject(h) && h.command === command))
     if (present) {

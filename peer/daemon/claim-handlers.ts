@@ -9,6 +9,10 @@ import { repoOf, relativeTo } from './repo.js'
 import { claimNoticeText } from '../mcp/format.js'
 import { repoContaining, type ClaimNotice } from './claims.js'
 import path from 'node:path'
+import type { ClaimCheck } from './contract.js'
+import type { GuardAnswer } from './guard-port.js'
+import { targetOf, guardOutput } from '../cli/guard-hook.js'
+import { lineageOf } from './process.js'
 
 export function registerClaimHandlers (daemon: Daemon): void {
   const ipc = daemon.ipc
@@ -68,18 +72,30 @@ export function registerClaimHandlers (daemon: Daemon): void {
       (wanted === null || x.paths.some((q) => pathMatches(q, wanted as string) || pathMatches(wanted as string, q))))
   })
 
-  ipc.handle('claims.check', async (p) => {
-    const decision = daemon.settings.claims?.guard === 'deny' ? 'deny' : 'ask'
-    const found = daemon.sessionByPids(p.pids)
-    const file = path.resolve(p.cwd ?? '/', p.path)
-    const meshes = found !== null ? [found.sessions.mesh] : [...daemon.meshes.values()]
-    for (const mesh of meshes) {
-      const r = await daemon.claims.holderOf(mesh, file, found?.session.info.id ?? null, p.cwd ?? found?.session.info.cwd ?? null)
-      if (r.claim !== null) return { holder: r.claim, decision, repo: r.repo, path: r.path }
-    }
-    const repo = repoContaining(file, p.cwd ?? found?.session.info.cwd ?? null)
-    return { holder: null, decision, repo: repo.id, path: relativeTo(repo, file) }
-  })
+  ipc.handle('claims.check', async (p) => await checkClaims(daemon, p))
+}
+
+/** Whether `path` (from `cwd`) is held by a claim that is not the session's among `pids`: the guard's question. */
+export async function checkClaims (daemon: Daemon, p: { pids: number[], path: string, cwd?: string | null }): Promise<ClaimCheck> {
+  const decision = daemon.settings.claims?.guard === 'deny' ? 'deny' : 'ask'
+  const found = daemon.sessionByPids(p.pids)
+  const file = path.resolve(p.cwd ?? '/', p.path)
+  const meshes = found !== null ? [found.sessions.mesh] : [...daemon.meshes.values()]
+  for (const mesh of meshes) {
+    const r = await daemon.claims.holderOf(mesh, file, found?.session.info.id ?? null, p.cwd ?? found?.session.info.cwd ?? null)
+    if (r.claim !== null) return { holder: r.claim, decision, repo: r.repo, path: r.path }
+  }
+  const repo = repoContaining(file, p.cwd ?? found?.session.info.cwd ?? null)
+  return { holder: null, decision, repo: repo.id, path: relativeTo(repo, file) }
+}
+
+/** The guard port's answer to one PreToolUse call (what `claudemesh hook PreToolUse` would print). */
+export async function answerGuard (daemon: Daemon, input: Record<string, unknown>, pid: number): Promise<GuardAnswer> {
+  const target = targetOf(input)
+  if (target === null) return { stdout: '', stderr: '' }
+  const cwd = typeof input.cwd === 'string' && input.cwd.length > 0 && input.cwd.length <= 4096 ? input.cwd : null
+  const check = await checkClaims(daemon, { pids: lineageOf(pid), path: target, cwd })
+  return { stdout: guardOutput(check) ?? '', stderr: '' }
 }
 
 function tell (sessions: MeshSessions, session: LocalSession, n: ClaimNotice): void {

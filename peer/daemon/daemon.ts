@@ -14,7 +14,8 @@ import { registerHandlers } from './handlers.js'
 import { registerSessionHandlers } from './session-handlers.js'
 import { MeshSessions, type LocalSession } from './sessions.js'
 import { Claims } from './claims.js'
-import { registerClaimHandlers } from './claim-handlers.js'
+import { registerClaimHandlers, answerGuard } from './claim-handlers.js'
+import { GuardPort } from './guard-port.js'
 import { AttachmentKeys } from './attachment-keys.js'
 import { DaemonClock } from './clock.js'
 import { registerFileHandlers } from './file-handlers.js'
@@ -89,6 +90,8 @@ export class Daemon extends EventEmitter {
   readonly messageLog: MessageLog
   readonly claims: Claims
   dashboard: Dashboard | null = null
+  /** the PreToolUse hook's port on 127.0.0.1 (null if it could not listen: the hook then runs Node) */
+  guard: GuardPort | null = null
 
   constructor (opts: DaemonOptions = {}) {
     super()
@@ -123,8 +126,20 @@ export class Daemon extends EventEmitter {
     registerFileHandlers(this)
     registerClaimHandlers(this)
     await this.ipc.listen(this.paths.socket)
+    await this.startGuard()
     fs.writeFileSync(this.paths.pid, String(process.pid) + '\n', { mode: 0o600 })
     if (this.settings.dashboard?.enabled !== false) await this.startDashboard()
+  }
+
+  /** The guard port: without it the hook falls back to `claudemesh hook PreToolUse` (slower, same answer). */
+  private async startGuard (): Promise<void> {
+    const guard = new GuardPort(this.paths.guard, (input, pid) => answerGuard(this, input, pid), (line) => this.log(line))
+    try {
+      await guard.ready()
+      this.guard = guard
+    } catch (err) {
+      this.log(`the guard port could not listen on 127.0.0.1: ${(err as Error).message}`)
+    }
   }
 
   /** The dashboard: a daemon whose port is taken still runs, without it (and says so in its log). */
@@ -298,6 +313,7 @@ export class Daemon extends EventEmitter {
       // a stop on purpose ends the sessions; a daemon that died without this is started again by them
       for (const conn of this.ipc.connections) conn.send({ event: 'stopping', data: {} })
       await this.dashboard?.close().catch(noop)
+      await this.guard?.close().catch(noop)
       await this.ipc.close().catch(noop)
       await this.messageLog.close().catch(noop)
       this.claims.close()

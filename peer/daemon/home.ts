@@ -12,6 +12,8 @@ export interface HomePaths {
   meshes: string
   relay: string
   settings: string
+  /** the guard port's number and secrets, for the PreToolUse hook's script */
+  guard: string
 }
 
 export function homeDir (env: NodeJS.ProcessEnv = process.env): string {
@@ -29,7 +31,8 @@ export function homePaths (root = homeDir()): HomePaths {
     store: path.join(root, 'store'),
     meshes: path.join(root, 'meshes.json'),
     relay: path.join(root, 'relay'),
-    settings: path.join(root, 'settings.json')
+    settings: path.join(root, 'settings.json'),
+    guard: path.join(root, 'guard')
   }
 }
 

@@ -15,6 +15,7 @@ import { FakeMessagesApi } from './fake-messages-api.js'
 import { IpcClient } from '../../peer/daemon/ipc-client.js'
 import { homePaths } from '../../peer/daemon/home.js'
 import { stopDaemon } from '../../peer/cli/daemon-client.js'
+import { hookCommand } from '../../peer/cli/install.js'
 
 const BIN = fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
 const KEY = 'sk-ant-claudemesh-test'
@@ -38,7 +39,7 @@ async function main (): Promise<void> {
     // the claims guard as `claudemesh install` adds it, set to deny (a -p session has nobody to ask)
     fs.writeFileSync(path.join(cmHome, 'settings.json'), JSON.stringify({ claims: { guard: 'deny' } }))
     fs.writeFileSync(path.join(ccHome, '.claude', 'settings.json'), JSON.stringify({
-      hooks: { PreToolUse: [{ matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: `'${process.execPath}' '${BIN}' hook PreToolUse`, timeout: 10 }] }] }
+      hooks: { PreToolUse: [{ matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: hookCommand({ command: process.execPath, args: [BIN] }, 'PreToolUse'), timeout: 10 }] }] }
     }))
     fs.writeFileSync(path.join(project, 'src', 'app.ts'), 'export const port = 3000\n')
     fs.symlinkSync(claude, path.join(bin, 'claude'))

@@ -4,10 +4,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { performance } from 'node:perf_hooks'
 import { IpcClient } from '../../peer/daemon/ipc-client.js'
 import { homePaths } from '../../peer/daemon/home.js'
 import { stopDaemon } from '../../peer/cli/daemon-client.js'
 import type { Method, Params, Result, NoParams } from '../../peer/daemon/contract.js'
+import { hookCommand } from '../../peer/cli/install.js'
+import { shellQuote } from '../../peer/cli/claude-config.js'
 
 /** the CLI under test: this build's, or another's (CLAUDEMESH_TEST_BIN, e.g. to see a test fail on an older build) */
 export const BIN = process.env.CLAUDEMESH_TEST_BIN ?? fileURLToPath(new URL('../../peer/cli/bin.js', import.meta.url))
@@ -36,6 +39,37 @@ export function cli (home: string, args: string[], env: Record<string, string> =
     child.stderr?.setEncoding('utf-8').on('data', (d: string) => { stderr += d })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+  })
+}
+
+export interface HookRun extends CliResult { ms: number }
+
+/**
+ * Runs the PreToolUse guard as Claude Code does: the command `claudemesh install` writes (bash and
+ * the guard's script), through a shell, with Claude Code's JSON on stdin. `node`: the Node hook
+ * (`claudemesh hook PreToolUse`), which the script falls back on.
+ */
+export function preToolUse (home: string, input: object | string, opts: { env?: Record<string, string>, node?: boolean } = {}): Promise<HookRun> {
+  return runThroughShell(opts.node === true ? NODE_HOOK_COMMAND : GUARD_HOOK_COMMAND, home, input, opts.env)
+}
+
+/** the guard as `claudemesh install` writes it for this checkout, and the Node hook it falls back on */
+export const GUARD_HOOK_COMMAND = hookCommand({ command: process.execPath, args: [BIN] }, 'PreToolUse')
+export const NODE_HOOK_COMMAND = [process.execPath, BIN, 'hook', 'PreToolUse'].map(shellQuote).join(' ')
+
+/** Runs a command line through /bin/sh with `input` on stdin, timing it from spawn to exit. */
+export function runThroughShell (command: string, home: string, input: object | string, env: Record<string, string> = {}): Promise<HookRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, CLAUDEMESH_HOME: home, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf-8').on('data', (d: string) => { stdout += d })
+    child.stderr.setEncoding('utf-8').on('data', (d: string) => { stderr += d })
+    child.stdin.on('error', () => {}) // a command that does not read all of its stdin
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - started }))
+    child.stdin.end(typeof input === 'string' ? input : JSON.stringify(input))
   })
 }
 
