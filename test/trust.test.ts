@@ -139,6 +139,7 @@ test('a member\'s file.add pointing at another member\'s blocks changes nothing:
   t.is(status, 'FILE_UNKNOWN', 'the forged entry is not in alice\'s view')
 
   const saveTo = path.join(tmpDir(t), 'copy.bin')
+  await carol.wait({ files: 1 }) // the share (and only it) has reached carol's view
   await carol.ipc('files.get', { id: shared.id, saveTo, timeoutSeconds: 20 })
   t.alike(fs.readFileSync(saveTo), fs.readFileSync(src), 'carol fetches alice\'s file from alice, identical: alice kept every block')
 })
