@@ -232,6 +232,8 @@ declare module 'hyperbee' {
   export default class Hyperbee<V = unknown> {
     constructor (core: unknown, opts?: { keyEncoding?: string, valueEncoding?: string, extension?: boolean })
     version: number
+    ready (): Promise<void>
+    close (): Promise<void>
     get (key: string): Promise<BeeNode<V> | null>
     put (key: string, value: V): Promise<void>
     del (key: string): Promise<void>

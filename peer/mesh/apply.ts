@@ -14,7 +14,7 @@ import {
 } from '../../protocol/ops.js'
 import { fromHex, toHex } from '../../protocol/crypto.js'
 import { driveKeysFor } from './drive-keys.js'
-import { applyClaim, applyRelease, dropClaimsOf } from './claims-apply.js'
+import { applyClaim, applyRelease, dropClaimsOf, ClaimsTable } from './claims-apply.js'
 import type { View } from './view.js'
 import { KEYS } from './view.js'
 
@@ -41,6 +41,7 @@ export interface FileTombstone { id: string, at: number, by: Author, reason: 'de
 export interface StateEntry { key: string, value: unknown, by: Author, at: number, writer: string, deleted?: true }
 
 export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host: Host): Promise<void> {
+  const claims = new ClaimsTable(view)
   for (const node of nodes) {
     if (node.value === null) continue
     const op = readOp(node.value)
@@ -92,7 +93,7 @@ export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host:
         if ((await view.get(KEYS.swarm(existing.swarmKey)))?.value === op.writerKey) await view.del(KEYS.swarm(existing.swarmKey))
         const removed: RemovedRecord = { swarmKey: existing.swarmKey, at: op.at, label: existing.label }
         await view.put(KEYS.removed(op.writerKey), removed)
-        await dropClaimsOf(op.writerKey, view)
+        await dropClaimsOf(op.writerKey, claims)
         const indexers = ((await view.get(KEYS.indexers))?.value as string[] | undefined) ?? []
         if (indexers.includes(op.writerKey)) await view.put(KEYS.indexers, indexers.filter((w) => w !== op.writerKey))
         const key = fromHex(op.writerKey)
@@ -112,11 +113,11 @@ export async function apply (nodes: Array<ApplyNode<unknown>>, view: View, host:
       }
       case 'claim': {
         if ((await memberOf(view, writer)) === null) break
-        await applyClaim(op, writer, await authorOf(view, writer, op.by), view)
+        await applyClaim(op, writer, await authorOf(view, writer, op.by), claims)
         break
       }
       case 'claim.release':
-        await applyRelease(op, writer, (await ownerOf(view))?.writerKey ?? null, view)
+        await applyRelease(op, writer, (await ownerOf(view))?.writerKey ?? null, claims)
         break
       case 'drive.claim':
         await applyDriveClaim(op, writer, view, host)
