@@ -23,7 +23,7 @@ const LOAD = 1000
 const HOOK_RUNS = quick ? 15 : 50
 
 interface HookLatency { claimed: Latency, free: Latency }
-interface HookPhase { guard: HookLatency, node: HookLatency, check: Latency, shell: Latency, late: { guard: number, node: number } }
+interface HookPhase { guard: HookLatency, node: HookLatency, check: Latency, shell: Latency, late: { guard: number, node: number }, handedOver: number }
 interface Results { granted: Record<string, Latency>, pendingOwnerOffline: Latency | null, pendingSettledWithin3s: number, hook: { busy: HookPhase, settled: HookPhase } | null }
 const results: Results = { granted: {}, pendingOwnerOffline: null, pendingSettledWithin3s: 0, hook: null }
 
@@ -60,10 +60,13 @@ async function claimGranted (c: IpcClient, paths: string[], ttlMs = 30 * 60_000)
 
 /** runs per command that passed because the daemon answered too late (counted, not failed: this is a measurement) */
 const late = new Map<string, number>()
+/** guard runs the script handed to the Node hook because the guard port did not answer */
+let handedOver = 0
 
 /** One run of a hook command as Claude Code runs it; checks it said what it should (ask, or nothing). */
 async function hook (command: string, home: string, input: object, held: boolean): Promise<number> {
-  const r = await runThroughShell(command, home, input)
+  const r = await runThroughShell(command, home, input, { CLAUDEMESH_DEBUG: '1' })
+  if (r.stderr.includes('asking through the Node hook')) handedOver++
   if (r.stderr.includes('did not answer within')) late.set(command, (late.get(command) ?? 0) + 1)
   else if (held !== r.stdout.includes('"permissionDecision":"ask"')) throw new Error(`${command} printed ${JSON.stringify(r.stdout)} for a ${held ? 'claimed' : 'free'} file (stderr ${JSON.stringify(r.stderr)})`)
   return r.ms
@@ -85,8 +88,9 @@ async function hookPhase (home: string, self: IpcClient, edit: (file: string) =>
     check.push(performance.now() - s)
   }
   const both = (r: { claimed: number[], free: number[] }): HookLatency => ({ claimed: latency(r.claimed, 1), free: latency(r.free, 1) })
-  const phase = { guard: both(runs.guard), node: both(runs.node), check: latency(check, 2), shell: latency(shell, 1), late: { guard: late.get(GUARD_HOOK_COMMAND) ?? 0, node: late.get(NODE_HOOK_COMMAND) ?? 0 } }
+  const phase = { guard: both(runs.guard), node: both(runs.node), check: latency(check, 2), shell: latency(shell, 1), late: { guard: late.get(GUARD_HOOK_COMMAND) ?? 0, node: late.get(NODE_HOOK_COMMAND) ?? 0 }, handedOver }
   late.clear()
+  handedOver = 0
   return phase
 }
 
@@ -157,7 +161,7 @@ runBench({
     console.log(`PreToolUse hook with ${LOAD} live claims (n ${HOOK_RUNS} each), through /bin/sh as Claude Code runs it:`)
     for (const [name, r] of [['while the 4 daemons still replicate the load', busy], ['once every daemon settled', settledPhase]] as const) {
       console.log(`  ${name}:`)
-      console.log(`    installed guard (bash, guard port): ${line(r.guard)}; passed unanswered after 1 s: ${r.late.guard}/${2 * HOOK_RUNS}`)
+      console.log(`    installed guard (bash, guard port): ${line(r.guard)}; passed unanswered after 1 s: ${r.late.guard}/${2 * HOOK_RUNS}, handed to the Node hook: ${r.handedOver}/${2 * HOOK_RUNS}`)
       console.log(`    Node hook (baseline, the fallback): ${line(r.node)}; passed unanswered after 1 s: ${r.late.node}/${2 * HOOK_RUNS}`)
       console.log(`    claims.check in the daemon: p50 ${r.check.p50} ms p99 ${r.check.p99} ms; a shell starting bash and nothing else: p50 ${r.shell.p50} ms p99 ${r.shell.p99} ms`)
     }

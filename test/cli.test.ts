@@ -70,9 +70,10 @@ test('doctor checks the machine, the daemon and each relay, with a fix for what 
   const relay = await startRelay(t)
   const alice = new Member(t, 'alice')
   await alice.json('create', 'team', '--relay', relay.address) // key found through the relay's DHT
-  const healthy = await alice.json<Array<{ name: string, ok: boolean }>>('doctor')
+  const healthy = await alice.json<Array<{ name: string, ok: boolean, detail: string }>>('doctor')
   t.alike(healthy.map((c) => c.name).filter((n) => n !== 'messages'), ['node', 'home', 'daemon', 'guard', 'relay team', 'clock team'])
   t.ok(healthy.filter((c) => c.name !== 'messages').every((c) => c.ok), 'every check passes on a healthy member')
+  t.ok(healthy.find((c) => c.name === 'guard')?.detail.includes('answers through bash and the guard port in'), 'the guard answered through bash and the guard port itself')
   const guardFile = path.join(alice.home, 'guard')
   fs.renameSync(guardFile, guardFile + '.away')
   const noGuard = (await alice.run('doctor', '--json'))

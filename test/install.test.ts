@@ -82,7 +82,7 @@ test('install twice, then uninstall: the user\'s entries stay intact, ours are t
   t.alike(settings.env, before.env)
   t.alike(settings.permissions, before.permissions)
   t.alike(settings.hooks.PreToolUse[0], before.hooks.PreToolUse[0], 'the user\'s own PreToolUse hook intact, first')
-  t.alike(settings.hooks.PreToolUse.at(-1), { matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: `exec ${BASH} ${quote(GUARD_SCRIPT)} claudemesh`, timeout: 10 }] }, 'the claims guard: only before file edits, bash (by absolute path: PATH here has no bash) running the guard\'s script, claudemesh to fall back on')
+  t.alike(settings.hooks.PreToolUse.at(-1), { matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: `[ -x ${BASH} ] && exec ${BASH} ${quote(GUARD_SCRIPT)} claudemesh || exec claudemesh hook PreToolUse`, timeout: 10 }] }, 'the claims guard: only before file edits, bash (by absolute path: PATH here has no bash) running the guard\'s script, claudemesh to fall back on')
   t.alike(settings.hooks.Stop[0], before.hooks.Stop[0], 'the user\'s Stop hook intact, first')
   t.alike(settings.hooks.UserPromptSubmit[0], before.hooks.UserPromptSubmit[0], 'the user\'s UserPromptSubmit hook intact, first')
   for (const event of EVENTS) {
@@ -143,7 +143,8 @@ test('an empty HOME: install creates the files (absolute command when claudemesh
   t.is(hook.status, 0, 'the installed hook command exits 0')
   t.is(hook.stdout, '', 'and prints nothing with no daemon running')
   const guard = settings.hooks.PreToolUse[0].hooks[0].command
-  t.is(guard, `exec ${BASH} ${quote(GUARD_SCRIPT)} ${[process.execPath, BIN].map(quote).join(' ')}`, 'the guard falls back on this Node and bin.js')
+  const node = [process.execPath, BIN].map(quote).join(' ')
+  t.is(guard, `[ -x ${BASH} ] && exec ${BASH} ${quote(GUARD_SCRIPT)} ${node} || exec ${node} hook PreToolUse`, 'the guard falls back on this Node and bin.js')
   const edit = spawnSync('/bin/sh', ['-c', guard], { input: JSON.stringify({ session_id: 's1', cwd: s.home, hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: path.join(s.home, 'a.ts') } }), env: s.env, encoding: 'utf-8', timeout: 10_000 })
   t.is(edit.status, 0, 'the installed guard exits 0')
   t.is(edit.stdout, '', 'and passes with no daemon running')

@@ -2,11 +2,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import { spawnSync } from 'node:child_process'
-import { hookCommand } from './install.js'
+import { hookCommand, findBash, installedHookCommand } from './install.js'
 import { homePaths } from '../daemon/home.js'
 import path from 'node:path'
 import { connectDaemon, startDaemon } from './daemon-client.js'
-import { findOnPath, claudemeshCommand } from './claude-config.js'
+import { findOnPath, claudemeshCommand, shellQuote, GUARD_SCRIPT } from './claude-config.js'
 import { claudeVersion, signIn, delivery } from './claude-code.js'
 import type { SessionInfo } from '../../protocol/session-wire.js'
 
@@ -78,17 +78,26 @@ export async function runDoctor (): Promise<Check[]> {
   return checks
 }
 
-/** The guard before edits as Claude Code runs it (bash, the guard's script, the daemon's guard port), on a file nobody claims. */
+/**
+ * The guard before edits as Claude Code runs it (the command install wrote, else the one it would
+ * write), on a file nobody claims: it must answer through bash and the guard port, saying nothing.
+ */
 function guardCheck (guardFile: string): Check {
-  const fix = 'install bash (the guard before edits runs in it), then restart the daemon: `claudemesh daemon stop`, `claudemesh daemon start`'
-  if (!fs.existsSync(guardFile)) return { name: 'guard', ok: false, detail: `the daemon has no guard port (${guardFile} is missing): the guard falls back on a Node process, slower`, fix }
+  const restart = 'restart the daemon: `claudemesh daemon stop`, then `claudemesh daemon start`'
+  if (!fs.existsSync(guardFile)) return { name: 'guard', ok: false, detail: `the daemon has no guard port (${guardFile} is missing): the guard before edits asks through a Node process, ~70 ms an edit`, fix: restart }
+  const installed = installedHookCommand('PreToolUse')
+  const bash = findBash()
+  const command = installed ?? hookCommand(claudemeshCommand(), 'PreToolUse', bash)
+  const which = installed !== null ? 'the installed guard' : 'the guard `claudemesh install` would add'
+  if (installed === null && bash === null) return { name: 'guard', ok: false, detail: 'bash was not found (on PATH or at /bin/bash): the guard before edits would run on Node, ~70 ms an edit', fix: 'install bash, then run `claudemesh install`' }
+  if (!command.includes(shellQuote(GUARD_SCRIPT))) return { name: 'guard', ok: false, detail: `${which} is the Node hook (\`claudemesh hook PreToolUse\`), ~70 ms an edit: installed by an older claudemesh or without bash`, fix: 'run `claudemesh install` again (with bash installed)' }
   const probe = { hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: path.join(os.tmpdir(), 'claudemesh-doctor-probe') }, cwd: os.tmpdir() }
   const started = Date.now()
-  const res = spawnSync('/bin/sh', ['-c', hookCommand(claudemeshCommand(), 'PreToolUse')], { input: JSON.stringify(probe), encoding: 'utf-8', timeout: 10_000 })
+  const res = spawnSync('/bin/sh', ['-c', command], { input: JSON.stringify(probe), encoding: 'utf-8', timeout: 10_000, env: { ...process.env, CLAUDEMESH_DEBUG: '1' } })
   const ms = Date.now() - started
   const said = (res.stderr ?? '').trim()
-  if (res.status === 0 && said === '') return { name: 'guard', ok: true, detail: `the guard before edits answers through bash and the guard port in ${ms} ms`, fix: '' }
-  return { name: 'guard', ok: false, detail: said.split('\n')[0] ?? `exit ${String(res.status)}`, fix }
+  if (res.status === 0 && said === '') return { name: 'guard', ok: true, detail: `${which} answers through bash and the guard port in ${ms} ms`, fix: '' }
+  return { name: 'guard', ok: false, detail: `${which}: ${said.split('\n')[0] ?? `exit ${String(res.status)}`}`, fix: `${restart}; if it persists, run \`claudemesh install\` again` }
 }
 
 /** Which path sessions started on this machine get, and why; a failure when that is hooks and they are not installed. */

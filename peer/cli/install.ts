@@ -59,6 +59,15 @@ function readRecord (): InstallRecord | null {
   }
 }
 
+/** The command `claudemesh install` wrote for a hook event, or null when it is not installed (or the record is unreadable). */
+export function installedHookCommand (event: string): string | null {
+  try {
+    return readRecord()?.hooks?.entries.find((e) => e.event === event)?.command ?? null
+  } catch {
+    return null
+  }
+}
+
 function writeRecord (record: InstallRecord): void {
   ensureHome(homePaths())
   writeFileAtomic(recordPath(), JSON.stringify(record, null, 2) + '\n')
@@ -106,8 +115,10 @@ export function findBash (env: NodeJS.ProcessEnv = process.env): string | null {
  * without bash it is the Node hook.
  */
 export function hookCommand (invocation: { command: string, args: string[] }, event: string, bash: string | null = findBash()): string {
-  if (event === 'PreToolUse' && bash !== null) return 'exec ' + [bash, GUARD_SCRIPT, invocation.command, ...invocation.args].map(shellQuote).join(' ')
-  return [invocation.command, ...invocation.args, 'hook', event].map(shellQuote).join(' ')
+  const node = [invocation.command, ...invocation.args, 'hook', event].map(shellQuote).join(' ')
+  if (event !== 'PreToolUse' || bash === null) return node
+  // a bash that is gone later must not fail every edit: then the Node hook
+  return `[ -x ${shellQuote(bash)} ] && exec ${[bash, GUARD_SCRIPT, invocation.command, ...invocation.args].map(shellQuote).join(' ')} || exec ${node}`
 }
 
 function checkHooksShape (json: JsonFile, file: string): void {

@@ -1,25 +1,34 @@
 // The guard's port: a loopback TCP port that the PreToolUse hook's bash script
 // (hooks/pre-tool-use.sh) reaches through bash's /dev/tcp. A Node process takes longer to start
 // here (about 46 ms) than the guard may take before an edit (50 ms), and bash cannot reach a Unix
-// socket, hence a port. Both ends prove themselves with secrets in <home>/guard (mode 0600): the
-// daemon greets with its token before the hook sends anything (a stale port taken by another
-// program learns nothing of the tool call), and the hook's first line carries the hook's token.
+// socket, hence a port. Both ends prove themselves with secrets in <home>/guard (mode 0600), and
+// neither says anything that matters before the other has: the hook sends its token first, and the
+// daemon says nothing at all to a connection without it (so nobody can learn the daemon's token);
+// the hook sends the tool call only to a port that answered with the daemon's token (so a stale
+// port taken by another program learns only a dead daemon's hook token, and no tool call).
 //
-// Protocol 1 (each line ends with \n):
-//   daemon -> hook   "claudemesh-guard 1 <daemon token>"
-//   hook -> daemon   "<hook token> <pid> <bytes>", then <bytes> bytes of Claude Code's JSON
+// Protocol 2 (each line ends with \n):
+//   hook -> daemon   "<hook token> <pid> <bytes>"
+//   daemon -> hook   "claudemesh-guard 2 <daemon token>"
+//   hook -> daemon   <bytes> bytes of Claude Code's JSON (one write: a second small write after a
+//                    line would wait out the daemon's delayed ACK, 40 ms, behind Nagle in bash)
 //   daemon -> hook   the line for the hook's stdout, the line for its stderr (either may be empty); close
-// Anything else closes the connection; the daemon goes on.
+// Anything else closes the connection; the daemon goes on. A connection has 1 s to prove itself;
+// when many have not, the oldest of them goes, so a flood cannot keep the hook out.
 import net from 'node:net'
 import fs from 'node:fs'
 import crypto from 'node:crypto'
 import { writeFileAtomic } from './home.js'
 import { HOOK_INPUT_LIMIT } from '../cli/hook.js'
 
-export const GUARD_PROTOCOL = 1
-const HEADER_MAX = 128
+export const GUARD_PROTOCOL = 2
+const LINE_MAX = 128
+const AUTH_MS = 1000
 const REQUEST_MS = 5000
-const MAX_CONNECTIONS = 16
+/** connections that have not sent the hook token yet (past this, the oldest goes) */
+const MAX_UNPROVEN = 64
+/** connections with the hook token, being answered (past this, a new one is closed) */
+const MAX_PROVEN = 16
 
 export interface GuardAnswer { stdout: string, stderr: string }
 /** Answers one PreToolUse call: its JSON, and the pid of the hook's parent (Claude Code). */
@@ -32,6 +41,8 @@ export class GuardPort {
   private readonly log: (line: string) => void
   private readonly server: net.Server
   private readonly sockets = new Set<net.Socket>()
+  private readonly unproven = new Set<net.Socket>()
+  private readonly proven = new Set<net.Socket>()
   private readonly daemonToken = crypto.randomBytes(16).toString('hex')
   private readonly hookToken = crypto.randomBytes(16).toString('hex')
   private written: string | null = null
@@ -44,10 +55,12 @@ export class GuardPort {
   }
 
   async ready (): Promise<void> {
+    fs.rmSync(this.file, { force: true }) // one a daemon that died left behind
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
       this.server.listen({ host: '127.0.0.1', port: 0 }, () => { this.server.off('error', reject); resolve() })
     })
+    this.server.on('error', (err: Error) => this.log(`guard: ${err.message}`))
     this.port = (this.server.address() as net.AddressInfo).port
     this.written = `${GUARD_PROTOCOL} ${this.port} ${this.daemonToken} ${this.hookToken}\n`
     writeFileAtomic(this.file, this.written)
@@ -62,34 +75,52 @@ export class GuardPort {
 
   private serve (socket: net.Socket): void {
     socket.on('error', () => {})
-    if (this.sockets.size >= MAX_CONNECTIONS) { socket.destroy(); return }
+    if (this.unproven.size >= MAX_UNPROVEN) this.unproven.values().next().value?.destroy()
     this.sockets.add(socket)
-    const timer = setTimeout(() => socket.destroy(), REQUEST_MS)
-    socket.once('close', () => { clearTimeout(timer); this.sockets.delete(socket) })
+    this.unproven.add(socket)
+    let timer = setTimeout(() => socket.destroy(), AUTH_MS)
+    socket.once('close', () => { clearTimeout(timer); this.sockets.delete(socket); this.unproven.delete(socket); this.proven.delete(socket) })
     socket.setNoDelay(true)
-    socket.write(`claudemesh-guard ${GUARD_PROTOCOL} ${this.daemonToken}\n`)
 
-    let head = Buffer.alloc(0)
-    let want = -1
+    let stage: 'token' | 'body' | 'done' = 'token'
+    let line = Buffer.alloc(0)
+    let want = 0
     let pid = 0
     const body: Buffer[] = []
     let got = 0
+    /** the next line of `chunk` (after what came before it), and what follows it; null: not complete yet */
+    const takeLine = (chunk: Buffer): { text: string, rest: Buffer } | null => {
+      line = Buffer.concat([line, chunk])
+      const nl = line.indexOf(10)
+      if (nl === -1) { if (line.length > LINE_MAX) socket.destroy(); return null }
+      const text = line.subarray(0, nl).toString('latin1')
+      const rest = line.subarray(nl + 1)
+      line = Buffer.alloc(0)
+      return { text, rest }
+    }
     const onData = (chunk: Buffer): void => {
-      if (want === -1) {
-        head = Buffer.concat([head, chunk])
-        const nl = head.indexOf(10)
-        if (nl === -1) { if (head.length > HEADER_MAX) socket.destroy(); return }
-        const header = this.header(head.subarray(0, nl).toString('latin1'))
-        if (header === null) { socket.destroy(); return }
+      if (socket.destroyed) return
+      if (stage === 'token') {
+        const taken = takeLine(chunk)
+        if (taken === null) return
+        const header = this.header(taken.text)
+        if (header === null || this.proven.size >= MAX_PROVEN) { socket.destroy(); return }
+        this.unproven.delete(socket)
+        this.proven.add(socket)
+        clearTimeout(timer)
+        timer = setTimeout(() => socket.destroy(), REQUEST_MS)
+        socket.write(`claudemesh-guard ${GUARD_PROTOCOL} ${this.daemonToken}\n`)
         want = header.bytes
         pid = header.pid
-        chunk = head.subarray(nl + 1)
+        stage = 'body'
+        chunk = taken.rest
       }
+      if (stage === 'done') { socket.destroy(); return } // nothing may follow the body
       got += chunk.length
       if (got > want) { socket.destroy(); return }
       body.push(chunk)
       if (got < want) return
-      socket.off('data', onData)
+      stage = 'done'
       this.answer(Buffer.concat(body), pid).then((a) => {
         socket.end(`${oneLine(a.stdout)}\n${oneLine(a.stderr)}\n`)
       }, (err: Error) => {
@@ -100,17 +131,15 @@ export class GuardPort {
     socket.on('data', onData)
   }
 
-  /** "<hook token> <pid> <bytes>", or null when it is not exactly that. */
+  /** "<hook token> <pid> <bytes>", or null when it is not exactly that (the token compared in constant time). */
   private header (line: string): { pid: number, bytes: number } | null {
-    const parts = line.split(' ')
-    if (parts.length !== 3) return null
-    const [token, pidText, bytesText] = parts as [string, string, string]
-    const given = Buffer.from(token, 'latin1')
+    const m = /^([^ ]{1,64}) ([0-9]{1,10}) ([0-9]{1,10})$/.exec(line)
+    if (m === null) return null
+    const given = Buffer.from(m[1] as string, 'latin1')
     const expected = Buffer.from(this.hookToken, 'latin1')
     if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null
-    if (!/^[0-9]{1,10}$/.test(pidText) || !/^[0-9]{1,10}$/.test(bytesText)) return null
-    const pid = Number(pidText)
-    const bytes = Number(bytesText)
+    const pid = Number(m[2])
+    const bytes = Number(m[3])
     if (pid < 1 || bytes > HOOK_INPUT_LIMIT) return null
     return { pid, bytes }
   }
