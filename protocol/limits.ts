@@ -17,6 +17,8 @@ export const LIMITS = {
   attachments: 16,
   attachmentTtlMs: 24 * 3600 * 1000,
   ipcLine: 1024 * 1024,
+  /** the most of Claude Code's JSON a hook reads (a Write carries the whole file); beyond it the guard passes and says so */
+  hookInput: 8 * 1024 * 1024,
   relayFrame: 64 * 1024,
   inviteUses: 1000,
   inviteMaxExpiryMs: 365 * 24 * 3600 * 1000

@@ -48,6 +48,7 @@ test('the guard\'s output is exactly what Claude Code reads from a PreToolUse ho
   t.is(targetOf({ tool_name: 'Edit', tool_input: { file_path: '/r/src/a.ts' } }), '/r/src/a.ts')
   t.is(targetOf({ tool_name: 'NotebookEdit', tool_input: { notebook_path: '/r/n.ipynb' } }), '/r/n.ipynb')
   t.is(targetOf({ tool_name: 'Bash', tool_input: { command: 'rm -rf /' } }), null, 'other tools are not guarded')
+  t.is(targetOf({ tool_name: { toString: 1 }, tool_input: { file_path: '/r/a.ts' } }), null, 'a tool name that is not a string is no guarded tool (and does not throw)')
   const holder = { id: 'a'.repeat(32), repo: 'github.com/team/app', paths: ['src/api/**'], mode: 'exclusive', note: 'adding /orders', at: 0, expiresAt: Date.UTC(2026, 11, 2, 3, 0), session: { id: 'b'.repeat(64), name: 'api' }, by: { session: 'api', sessionId: 'b'.repeat(64), member: 'alice' }, writer: 'c'.repeat(64), verdict: 'granted', conflict: null, status: 'granted' } satisfies ClaimView
   const out = JSON.parse(guardOutput({ holder, decision: 'ask', repo: 'github.com/team/app', path: 'src/api/orders.ts' }) ?? 'null')
   t.alike(Object.keys(out), ['hookSpecificOutput'])

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import { spawnSync } from 'node:child_process'
-import { hookCommand, findBash, installedHookCommand } from './install.js'
+import { hookCommand, installedHookCommand } from './install.js'
 import { homePaths } from '../daemon/home.js'
 import path from 'node:path'
 import { connectDaemon, startDaemon } from './daemon-client.js'
@@ -86,11 +86,9 @@ function guardCheck (guardFile: string): Check {
   const restart = 'restart the daemon: `claudemesh daemon stop`, then `claudemesh daemon start`'
   if (!fs.existsSync(guardFile)) return { name: 'guard', ok: false, detail: `the daemon has no guard port (${guardFile} is missing): the guard before edits asks through a Node process, ~70 ms an edit`, fix: restart }
   const installed = installedHookCommand('PreToolUse')
-  const bash = findBash()
-  const command = installed ?? hookCommand(claudemeshCommand(), 'PreToolUse', bash)
+  const command = installed ?? hookCommand(claudemeshCommand(), 'PreToolUse')
   const which = installed !== null ? 'the installed guard' : 'the guard `claudemesh install` would add'
-  if (installed === null && bash === null) return { name: 'guard', ok: false, detail: 'bash was not found (on PATH or at /bin/bash): the guard before edits would run on Node, ~70 ms an edit', fix: 'install bash, then run `claudemesh install`' }
-  if (!command.includes(shellQuote(GUARD_SCRIPT))) return { name: 'guard', ok: false, detail: `${which} is the Node hook (\`claudemesh hook PreToolUse\`), ~70 ms an edit: installed by an older claudemesh or without bash`, fix: 'run `claudemesh install` again (with bash installed)' }
+  if (!command.includes(shellQuote(GUARD_SCRIPT))) return { name: 'guard', ok: false, detail: `${which} is the Node hook (\`claudemesh hook PreToolUse\`), ~70 ms an edit: ${installed !== null ? 'installed by an older claudemesh or without bash' : 'bash was not found (on PATH or at /bin/bash)'}`, fix: 'install bash, then run `claudemesh install` again' }
   const probe = { hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: path.join(os.tmpdir(), 'claudemesh-doctor-probe') }, cwd: os.tmpdir() }
   const started = Date.now()
   const res = spawnSync('/bin/sh', ['-c', command], { input: JSON.stringify(probe), encoding: 'utf-8', timeout: 10_000, env: { ...process.env, CLAUDEMESH_DEBUG: '1' } })

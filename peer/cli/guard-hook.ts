@@ -11,7 +11,7 @@ const ANSWER_MS = 1000
 
 /** The file a tool call edits, from Claude Code's PreToolUse input; null for other tools. */
 export function targetOf (input: Record<string, unknown>): string | null {
-  if (!(GUARDED_TOOLS as readonly string[]).includes(String(input.tool_name))) return null
+  if (typeof input.tool_name !== 'string' || !(GUARDED_TOOLS as readonly string[]).includes(input.tool_name)) return null
   const args = input.tool_input
   if (args === null || typeof args !== 'object') return null
   const { file_path: file, notebook_path: notebook } = args as { file_path?: unknown, notebook_path?: unknown }

@@ -4,13 +4,12 @@
 // It must never hold Claude up for long and never fail the session: every path exits 0.
 // Imports stay light (no zod, no holepunch): this runs on every prompt.
 import { lineageOf } from '../daemon/process.js'
+import { LIMITS } from '../../protocol/limits.js'
 import type { HookAnswer, Params } from '../daemon/contract.js'
 
 export const HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'Stop', 'SessionEnd', 'PreToolUse'] as const
 export type HookEvent = typeof HOOK_EVENTS[number]
 
-/** the most of Claude Code's JSON a hook reads (a Write carries the whole file); beyond it the guard passes and says so */
-export const HOOK_INPUT_LIMIT = 8 * 1024 * 1024
 const STDIN_TIMEOUT_MS = 1000
 const DAEMON_TIMEOUT_MS = 1500
 /** events whose hook output may carry `hookSpecificOutput.additionalContext` (Claude Code hooks reference) */
@@ -28,7 +27,7 @@ export async function runHook (event: string | undefined): Promise<void> {
     }
     const text = await readStdin()
     if (event === 'PreToolUse' && text === null) {
-      process.stderr.write(`claudemesh hook: the tool call is over ${HOOK_INPUT_LIMIT / 1024 / 1024} MiB, so claims were not checked; the edit goes ahead\n`)
+      process.stderr.write(`claudemesh hook: the tool call is over ${LIMITS.hookInput / 1024 / 1024} MiB, so claims were not checked; the edit goes ahead\n`)
       return
     }
     const input = parseInput(text ?? '')
@@ -83,12 +82,12 @@ function readStdin (): Promise<string | null> {
       process.stdin.on('error', () => {})
       process.stdin.pause()
       process.stdin.destroy()
-      resolve(size > HOOK_INPUT_LIMIT ? null : Buffer.concat(chunks).toString('utf-8'))
+      resolve(size > LIMITS.hookInput ? null : Buffer.concat(chunks).toString('utf-8'))
     }
     const timer = setTimeout(finish, STDIN_TIMEOUT_MS)
     process.stdin.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > HOOK_INPUT_LIMIT) { debug(new Error('hook input over 8 MiB ignored')); chunks.length = 0; finish(); return }
+      if (size > LIMITS.hookInput) { debug(new Error('hook input over 8 MiB ignored')); chunks.length = 0; finish(); return }
       chunks.push(chunk)
     })
     process.stdin.once('end', finish)

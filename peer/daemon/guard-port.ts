@@ -19,7 +19,7 @@ import net from 'node:net'
 import fs from 'node:fs'
 import crypto from 'node:crypto'
 import { writeFileAtomic } from './home.js'
-import { HOOK_INPUT_LIMIT } from '../cli/hook.js'
+import { LIMITS } from '../../protocol/limits.js'
 
 export const GUARD_PROTOCOL = 2
 const LINE_MAX = 128
@@ -40,7 +40,6 @@ export class GuardPort {
   private readonly ask: GuardAsk
   private readonly log: (line: string) => void
   private readonly server: net.Server
-  private readonly sockets = new Set<net.Socket>()
   private readonly unproven = new Set<net.Socket>()
   private readonly proven = new Set<net.Socket>()
   private readonly daemonToken = crypto.randomBytes(16).toString('hex')
@@ -69,17 +68,16 @@ export class GuardPort {
   async close (): Promise<void> {
     // only our own file: a daemon started since may have written its own
     try { if (this.written !== null && fs.readFileSync(this.file, 'utf-8') === this.written) fs.unlinkSync(this.file) } catch {}
-    for (const socket of this.sockets) socket.destroy()
+    for (const socket of [...this.unproven, ...this.proven]) socket.destroy()
     if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
   private serve (socket: net.Socket): void {
     socket.on('error', () => {})
     if (this.unproven.size >= MAX_UNPROVEN) this.unproven.values().next().value?.destroy()
-    this.sockets.add(socket)
     this.unproven.add(socket)
     let timer = setTimeout(() => socket.destroy(), AUTH_MS)
-    socket.once('close', () => { clearTimeout(timer); this.sockets.delete(socket); this.unproven.delete(socket); this.proven.delete(socket) })
+    socket.once('close', () => { clearTimeout(timer); this.unproven.delete(socket); this.proven.delete(socket) })
     socket.setNoDelay(true)
 
     let stage: 'token' | 'body' | 'done' = 'token'
@@ -140,7 +138,7 @@ export class GuardPort {
     if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null
     const pid = Number(m[2])
     const bytes = Number(m[3])
-    if (pid < 1 || bytes > HOOK_INPUT_LIMIT) return null
+    if (pid < 1 || bytes > LIMITS.hookInput) return null
     return { pid, bytes }
   }
 
